@@ -1,0 +1,81 @@
+"""symcnn: closed-form shapes, parameters, products and validity of CNNs, with sympy.
+
+>>> import symcnn as sc
+>>> n, k = sc.symbols("n k")
+>>> net = sc.Sequential(sc.Conv2d(1, 32, kernel_size=k), input_shape=(1, n, n))
+>>> net.output_shape
+Shape((32, -k + n + 1, -k + n + 1))
+>>> net.subs({n: 28, k: 5}).layers[0].params_text
+'32·(5²+1) = 832'
+"""
+
+from .condition import Condition
+from .derivation import Derivation
+from .errors import GraphError, ShapeError, SpecError, SymcnnError, UnsupportedLayerError
+from .export.text import to_text
+from .layers import (
+    GELU,
+    AvgPool2d,
+    Conv2d,
+    Dropout,
+    Flatten,
+    Hardswish,
+    Input,
+    Layer,
+    LazyLinear,
+    LeakyReLU,
+    Linear,
+    MaxPool2d,
+    ReLU,
+    ReLU6,
+    Reshape,
+    Sigmoid,
+    SiLU,
+    Tanh,
+    View,
+)
+from .network import Network, Sequential
+from .record import LayerRecord
+from .shape import Shape, as_size
+from .sizes import conv_output_size, pool_output_size, same_padding
+from .symbols import symbols
+
+__all__ = [
+    "GELU",
+    "AvgPool2d",
+    "Condition",
+    "Conv2d",
+    "Derivation",
+    "Dropout",
+    "Flatten",
+    "GraphError",
+    "Hardswish",
+    "Input",
+    "Layer",
+    "LayerRecord",
+    "LazyLinear",
+    "LeakyReLU",
+    "Linear",
+    "MaxPool2d",
+    "Network",
+    "ReLU",
+    "ReLU6",
+    "Reshape",
+    "Sequential",
+    "Shape",
+    "ShapeError",
+    "SiLU",
+    "Sigmoid",
+    "SpecError",
+    "SymcnnError",
+    "Tanh",
+    "UnsupportedLayerError",
+    "View",
+    "as_size",
+    "conv_output_size",
+    "pool_output_size",
+    "same_padding",
+    "symbols",
+    "to_text",
+]
+__version__ = "0.1.0"

@@ -1,0 +1,34 @@
+"""The exceptions symcnn raises, in one tree.
+
+Every leaf also inherits the built-in exception a caller would expect (``ValueError`` for
+bad values, ``TypeError`` for unsupported kinds of thing), so ``except ValueError`` keeps
+working for code that does not know symcnn.
+"""
+
+from __future__ import annotations
+
+__all__ = ["GraphError", "ShapeError", "SpecError", "SymcnnError", "UnsupportedLayerError"]
+
+
+class SymcnnError(Exception):
+    """Root of every error symcnn raises on purpose."""
+
+
+class ShapeError(SymcnnError, ValueError):
+    """A size, a hyperparameter or a layer's input breaks a shape rule.
+
+    The message names the layer (index, name and description), the rule, and the values
+    that break it, with the symbol bindings in force.
+    """
+
+
+class GraphError(SymcnnError, ValueError):
+    """A network's graph is malformed: a cycle, a dangling node, a missing input."""
+
+
+class UnsupportedLayerError(SymcnnError, TypeError):
+    """Something symcnn has no rule for; raised instead of counting it as zero."""
+
+
+class SpecError(SymcnnError, ValueError):
+    """Text a user typed (a network spec, a size assignment) could not be parsed."""

@@ -1,0 +1,162 @@
+"""The layer protocol every layer family implements, and the coercions they share."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any, ClassVar, TypeVar
+
+import sympy
+
+from ..condition import Condition, at_least
+from ..derivation import Derivation, product
+from ..errors import ShapeError
+from ..shape import Shape, as_size
+
+__all__ = ["Layer"]
+
+L = TypeVar("L", bound="Layer")
+
+ZERO = product(0)
+
+
+class Layer:
+    """Base of every symcnn layer: a frozen value holding PyTorch's hyperparameters.
+
+    A layer answers, for given input shapes, four questions: its output shape, the
+    conditions under which it is valid, its parameters and its products, the last two as
+    :class:`~symcnn.derivation.Derivation` trees that show how the count is made.
+    Subclasses are frozen, slotted dataclasses whose fields mirror the ``torch.nn``
+    constructor; ``repr`` reads as that constructor call.
+    """
+
+    __slots__ = ()
+
+    #: Stem of default node names: ``conv`` gives conv1, conv2, ...
+    kind: ClassVar[str] = "layer"
+    #: Number of input tensors.
+    arity: ClassVar[int] = 1
+    #: Rank of the per-sample input (3 for (C, H, W)); None accepts any rank.
+    input_rank: ClassVar[int | None] = None
+    #: How many leading fields ``repr`` writes positionally.
+    repr_positional: ClassVar[int] = 0
+
+    # -- the protocol -------------------------------------------------------------------
+    def hyper_conditions(self) -> tuple[Condition, ...]:
+        """Conditions on the hyperparameters alone (stride ≥ 1, groups | channels, ...)."""
+        return ()
+
+    def input_conditions(self, *inputs: Shape) -> tuple[Condition, ...]:
+        """Conditions on the input shapes (channels match, kernel fits, ...)."""
+        return ()
+
+    def output_shape(self, *inputs: Shape) -> Shape:
+        """The per-sample output shape; shape-preserving unless overridden."""
+        return inputs[0]
+
+    def params(self, *inputs: Shape) -> Derivation:
+        """Learnable parameters, as a derivation tree."""
+        return ZERO
+
+    def products(self, *inputs: Shape) -> Derivation:
+        """Weight-times-activation multiplications per sample, as a derivation tree."""
+        return ZERO
+
+    def exact_fit_conditions(self, *inputs: Shape) -> tuple[Condition, ...]:
+        """cs231n's optional rule that windows tile the padded input exactly (none here)."""
+        return ()
+
+    def describe(self) -> str:
+        """PyTorch-style description for tables, e.g. ``nn.Conv2d(1, 32, kernel_size=5)``."""
+        return f"nn.{self!r}"
+
+    # -- values -------------------------------------------------------------------------
+    def subs(self: L, mapping: Mapping[Any, Any]) -> L:
+        """A new layer with symbols substituted in every hyperparameter."""
+        changes = {
+            f.name: _subs(getattr(self, f.name), mapping)
+            for f in dataclasses.fields(self)  # type: ignore[arg-type]
+            if f.init
+        }
+        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+
+    @property
+    def free_symbols(self) -> set[sympy.Symbol]:
+        """Symbols appearing in the hyperparameters."""
+        out: set[sympy.Symbol] = set()
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            out |= _symbols_of(getattr(self, f.name))
+        return out
+
+    def __repr__(self) -> str:
+        parts = []
+        for i, f in enumerate(dataclasses.fields(self)):  # type: ignore[arg-type]
+            if not f.init or not f.repr:
+                continue
+            value = _compact(getattr(self, f.name))
+            default = self._repr_default(f.name, f.default)
+            if i < self.repr_positional:
+                parts.append(_show(value))
+            elif default is dataclasses.MISSING or value != _compact(default):
+                parts.append(f"{f.name}={_show(value)}")
+        return f"{type(self).__name__}({', '.join(parts)})"
+
+    def _repr_default(self, name: str, default: Any) -> Any:
+        """The value ``repr`` leaves out for field ``name`` (its default, normally)."""
+        return default
+
+    def _validate(self) -> None:
+        """Raise on a hyperparameter condition that is already false."""
+        for cond in self.hyper_conditions():
+            if cond.decide() is False:
+                raise ShapeError(f"{self!r}: {cond.explain()}")
+
+    def _set(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+
+
+# -- coercions shared by the layer families ----------------------------------------------
+def tuple_of(value: Any, count: int, what: str) -> tuple[sympy.Expr, ...]:
+    """``5`` → ``(5, 5)``; a tuple of ``count`` sizes stays as it is; each coerced."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != count:
+            raise ShapeError(f"{what!r} needs {count} values, one per spatial axis (got {value!r})")
+        return tuple(as_size(v, what) for v in value)
+    return (as_size(value, what),) * count
+
+
+def positive(values: Any, what: str, *, minimum: int = 1) -> tuple[Condition, ...]:
+    """Conditions ``v >= minimum`` for one size or a tuple of them."""
+    items = values if isinstance(values, tuple) else (values,)
+    words = "positive" if minimum == 1 else f"at least {minimum}"
+    return tuple(at_least(v, minimum, f"{what} must be {words}", what, str(minimum)) for v in items)
+
+
+def _subs(value: Any, mapping: Mapping[Any, Any]) -> Any:
+    if isinstance(value, sympy.Basic):
+        return value.subs(mapping)
+    if isinstance(value, tuple):
+        return tuple(_subs(v, mapping) for v in value)
+    return value
+
+
+def _symbols_of(value: Any) -> set[sympy.Symbol]:
+    if isinstance(value, sympy.Basic):
+        return set(value.free_symbols)
+    if isinstance(value, tuple):
+        return set().union(*(_symbols_of(v) for v in value))
+    return set()
+
+
+def _compact(value: Any) -> Any:
+    if isinstance(value, tuple) and value and all(v == value[0] for v in value):
+        return value[0]
+    return value
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, sympy.Basic):
+        return str(value)
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_show(v) for v in value) + ")"
+    return repr(value)

@@ -1,0 +1,115 @@
+"""Shape-preserving layers without parameters: activations and dropout."""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ShapeError
+from .base import Layer
+
+__all__ = [
+    "GELU",
+    "Dropout",
+    "Hardswish",
+    "LeakyReLU",
+    "ReLU",
+    "ReLU6",
+    "SiLU",
+    "Sigmoid",
+    "Tanh",
+]
+
+
+class _Elementwise(Layer):
+    """A layer applied element by element: output shape = input shape, nothing counted."""
+
+    __slots__ = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.kind = cls.__name__.lower()
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class ReLU(_Elementwise):
+    """``torch.nn.ReLU``: max(0, x), shape-preserving.
+
+    Examples
+    --------
+    >>> ReLU().describe()
+    'nn.ReLU()'
+    """
+
+    inplace: bool = False
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class ReLU6(_Elementwise):
+    """``torch.nn.ReLU6``: min(max(0, x), 6), shape-preserving."""
+
+    inplace: bool = False
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class LeakyReLU(_Elementwise):
+    """``torch.nn.LeakyReLU``, shape-preserving; the slope's product is not counted."""
+
+    negative_slope: float = 0.01
+    inplace: bool = False
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Sigmoid(_Elementwise):
+    """``torch.nn.Sigmoid``, shape-preserving."""
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Tanh(_Elementwise):
+    """``torch.nn.Tanh``, shape-preserving."""
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class GELU(_Elementwise):
+    """``torch.nn.GELU``, shape-preserving."""
+
+    approximate: str = "none"
+
+    def __post_init__(self) -> None:
+        if self.approximate not in ("none", "tanh"):
+            raise ShapeError(f"{self!r}: approximate must be 'none' or 'tanh'")
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class SiLU(_Elementwise):
+    """``torch.nn.SiLU`` (swish), shape-preserving."""
+
+    inplace: bool = False
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Hardswish(_Elementwise):
+    """``torch.nn.Hardswish``, shape-preserving."""
+
+    inplace: bool = False
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Dropout(_Elementwise):
+    """``torch.nn.Dropout``: identity at inference, shape-preserving.
+
+    Examples
+    --------
+    >>> Dropout(1.5)
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.ShapeError: Dropout(p=1.5): the probability p must lie in [0, 1]
+    """
+
+    p: float = 0.5
+    inplace: bool = False
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.p, numbers.Real) or isinstance(self.p, bool) or not 0 <= self.p <= 1:
+            raise ShapeError(f"{self!r}: the probability p must lie in [0, 1]")

@@ -1,0 +1,190 @@
+"""Max and average pooling: windows without weights, PyTorch's floor and ceil modes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import sympy
+
+from ..condition import Condition, at_least, divides
+from ..shape import Shape
+from ..sizes import pool_output_size
+from .base import Layer, positive, tuple_of
+from .conv import axis_names
+
+__all__ = ["AvgPool2d", "MaxPool2d"]
+
+
+class _PoolNd(Layer):
+    """Rules shared by max and average pooling (fields on subclasses)."""
+
+    __slots__ = ()
+    kind = "pool"
+    ndim: ClassVar[int]
+
+    kernel_size: tuple[sympy.Expr, ...]
+    stride: tuple[sympy.Expr, ...]
+    padding: tuple[sympy.Expr, ...]
+    ceil_mode: bool
+
+    @property
+    def _dilation(self) -> tuple[Any, ...]:
+        return (1,) * self.ndim
+
+    def __post_init__(self) -> None:
+        nd = self.ndim
+        self._set("kernel_size", tuple_of(self.kernel_size, nd, "kernel_size"))
+        # PyTorch's rule: the stride defaults to the kernel size.
+        stride = self.kernel_size if self.stride is None else self.stride
+        self._set("stride", tuple_of(stride, nd, "stride"))
+        self._set("padding", tuple_of(self.padding, nd, "padding"))
+        self._coerce_extra()
+        self._validate()
+
+    def _coerce_extra(self) -> None:
+        """Hook for fields only one kind of pooling has."""
+
+    def _repr_default(self, name: str, default: Any) -> Any:
+        # The default stride is the kernel size; the repr names it only when it differs.
+        return self.kernel_size if name == "stride" else default
+
+    def hyper_conditions(self) -> tuple[Condition, ...]:
+        conds = [
+            *positive(self.kernel_size, "kernel_size"),
+            *positive(self.stride, "stride"),
+            *positive(self._dilation, "dilation"),
+            *positive(self.padding, "padding", minimum=0),
+        ]
+        # PyTorch checks kW/2 >= padW against the kernel size, not the dilated one.
+        conds += [
+            at_least(
+                k, 2 * p, "padding must be at most half the kernel size", "kernel_size", "2·padding"
+            )
+            for k, p in zip(self.kernel_size, self.padding, strict=True)
+        ]
+        return tuple(conds)
+
+    def input_conditions(self, *inputs: Shape) -> tuple[Condition, ...]:
+        (x,) = inputs
+        if self.ceil_mode:
+            return tuple(
+                at_least(out, 1, f"the output {axis} must be at least 1", f"output {axis}", "1")
+                for axis, out in zip(
+                    axis_names(self.ndim), self.output_shape(x).spatial, strict=True
+                )
+            )
+        return tuple(
+            at_least(
+                size + 2 * p,
+                d * (k - 1) + 1,
+                f"the kernel must fit in the padded input {axis}",
+                f"padded {axis}",
+                "effective kernel size",
+            )
+            for axis, size, k, p, d in zip(
+                axis_names(self.ndim),
+                x.spatial,
+                self.kernel_size,
+                self.padding,
+                self._dilation,
+                strict=True,
+            )
+        )
+
+    def exact_fit_conditions(self, *inputs: Shape) -> tuple[Condition, ...]:
+        (x,) = inputs
+        return tuple(
+            divides(
+                s,
+                size + 2 * p - d * (k - 1) - 1,
+                f"the stride must tile the padded input {axis} exactly (cs231n's rule)",
+                "stride",
+                f"padded {axis} - effective kernel size",
+            )
+            for axis, size, k, s, p, d in zip(
+                axis_names(self.ndim),
+                x.spatial,
+                self.kernel_size,
+                self.stride,
+                self.padding,
+                self._dilation,
+                strict=True,
+            )
+        )
+
+    def output_shape(self, *inputs: Shape) -> Shape:
+        (x,) = inputs
+        spatial = [
+            pool_output_size(size, k, stride=s, padding=p, dilation=d, ceil_mode=self.ceil_mode)
+            for size, k, s, p, d in zip(
+                x.spatial, self.kernel_size, self.stride, self.padding, self._dilation, strict=True
+            )
+        ]
+        return Shape((x.channels, *spatial))
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class MaxPool2d(_PoolNd):
+    r"""2-D max pooling with ``torch.nn.MaxPool2d``'s signature.
+
+    ``stride`` defaults to ``kernel_size``. No parameters and no products (the seed's
+    convention: comparisons are not multiplications).
+
+    Notes
+    -----
+    Floor mode: :math:`\lfloor (H + 2p - d(k-1) - 1)/s \rfloor + 1`. Ceil mode rounds up
+    but drops a last window starting in the right padding (see
+    :func:`symcnn.sizes.pool_output_size`). PyTorch requires :math:`p \le k/2`.
+
+    Examples
+    --------
+    >>> from symcnn import Shape
+    >>> MaxPool2d(kernel_size=3).output_shape(Shape((32, 24, 24)))
+    Shape((32, 8, 8))
+    >>> MaxPool2d(2, stride=2, padding=1, ceil_mode=True).output_shape(Shape((1, 5, 5)))
+    Shape((1, 3, 3))
+    """
+
+    ndim = 2
+    input_rank = 3
+
+    kernel_size: Any
+    stride: Any = None
+    padding: Any = 0
+    dilation: Any = 1
+    return_indices: bool = False
+    ceil_mode: bool = False
+
+    @property
+    def _dilation(self) -> tuple[Any, ...]:
+        return self.dilation
+
+    def _coerce_extra(self) -> None:
+        self._set("dilation", tuple_of(self.dilation, self.ndim, "dilation"))
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class AvgPool2d(_PoolNd):
+    r"""2-D average pooling with ``torch.nn.AvgPool2d``'s signature.
+
+    Same output sizes as :class:`MaxPool2d` without dilation; no parameters, and no
+    products under the seed's convention (the divisions by the window size are not
+    weight-times-activation products).
+
+    Examples
+    --------
+    >>> from symcnn import Shape
+    >>> AvgPool2d(2).output_shape(Shape((64, 4, 4)))
+    Shape((64, 2, 2))
+    """
+
+    ndim = 2
+    input_rank = 3
+
+    kernel_size: Any
+    stride: Any = None
+    padding: Any = 0
+    ceil_mode: bool = False
+    count_include_pad: bool = True
+    divisor_override: Any = None

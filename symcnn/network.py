@@ -1,0 +1,340 @@
+"""``Network``: a networkx DiGraph of layers with every size, count and condition derived."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import networkx as nx
+import sympy
+from sympy.logic.boolalg import Boolean
+
+from .condition import Condition
+from .errors import GraphError, ShapeError
+from .layers import Input, Layer
+from .printing import text
+from .record import LayerRecord
+from .shape import Shape, as_size
+
+__all__ = ["EDGE_PORT", "NODE_LAYER", "NODE_RECORD", "Network", "Sequential"]
+
+#: Node attribute holding the :class:`~symcnn.layers.Layer`.
+NODE_LAYER = "layer"
+#: Node attribute holding the derived :class:`~symcnn.record.LayerRecord`.
+NODE_RECORD = "record"
+#: Edge attribute: which input of the target node the edge feeds (0, 1, ...).
+EDGE_PORT = "port"
+
+
+class Network:
+    """A network of layers and everything derived from it.
+
+    Built from a ``networkx.DiGraph`` whose nodes carry a :class:`~symcnn.layers.Layer`
+    under ``"layer"`` (inputs are :class:`~symcnn.layers.Input` nodes) and whose edges
+    carry the input ``"port"`` they feed. The graph given is copied, never mutated;
+    :attr:`graph` is the copy, annotated with each node's record. Construction derives
+    shapes in topological order and raises :class:`~symcnn.errors.ShapeError` at the first
+    rule that is provably broken; rules that depend on symbols are kept in
+    :attr:`constraints`.
+
+    Use :class:`Sequential` for chains.
+    """
+
+    def __init__(self, graph: nx.DiGraph, *, bindings: Mapping[sympy.Symbol, Any] | None = None):
+        self._graph = nx.DiGraph(graph)
+        self._bindings = dict(bindings or {})
+        self._order = _topological_order(self._graph)
+        self._records = self._derive()
+
+    # -- derivation ---------------------------------------------------------------------
+    def _derive(self) -> tuple[LayerRecord, ...]:
+        g = self._graph
+        outputs: dict[Any, Shape] = {}
+        seen: set[int] = set()
+        records: list[LayerRecord] = []
+        for node in self._order:
+            layer = g.nodes[node].get(NODE_LAYER)
+            if not isinstance(layer, Layer):
+                raise GraphError(f"node {node!r} carries no symcnn layer under {NODE_LAYER!r}")
+            preds = sorted(g.predecessors(node), key=lambda p: g.edges[p, node].get(EDGE_PORT, 0))
+            if len(preds) != layer.arity:
+                raise GraphError(
+                    f"{layer!r} at node {node!r} takes {layer.arity} input(s), "
+                    f"but {len(preds)} edge(s) lead to it"
+                )
+            inputs = tuple(outputs[p] for p in preds)
+            index = len(records)
+            where = f"{layer!r} at layer {index} ({node})"
+            if layer.input_rank is not None:
+                for x in inputs:
+                    if len(x) != layer.input_rank:
+                        raise ShapeError(
+                            f"{where} needs a per-sample input of {layer.input_rank} axes "
+                            f"(C, H, W), got {x}{self._bound()}"
+                        )
+            conditions = self._settle(
+                (*layer.hyper_conditions(), *layer.input_conditions(*inputs)),
+                where if layer.arity else f"{layer!r} ({node})",
+            )
+            outputs[node] = layer.output_shape(*inputs)
+            if isinstance(layer, Input):
+                g.nodes[node][NODE_RECORD] = None
+                continue
+            record = LayerRecord(
+                index=index,
+                name=str(node),
+                layer=layer,
+                input_shapes=inputs,
+                output_shape=outputs[node],
+                params_derivation=layer.params(*inputs),
+                products_derivation=layer.products(*inputs),
+                conditions=conditions,
+                shared=id(layer) in seen,
+            )
+            seen.add(id(layer))
+            g.nodes[node][NODE_RECORD] = record
+            records.append(record)
+        return tuple(records)
+
+    def _settle(self, conditions: Iterable[Condition], where: str) -> tuple[Condition, ...]:
+        """Raise on a false condition; return those still undecided, without repeats."""
+        open_: list[Condition] = []
+        for cond in conditions:
+            verdict = cond.decide()
+            if verdict is False:
+                raise ShapeError(f"{where}: {cond.explain()}{self._bound()}")
+            if verdict is None and cond.relation not in (c.relation for c in open_):
+                open_.append(cond)
+        return tuple(open_)
+
+    def _bound(self) -> str:
+        if not self._bindings:
+            return ""
+        return " (" + ", ".join(f"{s}={text(v)}" for s, v in self._bindings.items()) + ")"
+
+    # -- the graph and its records ------------------------------------------------------
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The annotated graph: each node has ``"layer"`` and ``"record"`` attributes."""
+        return self._graph
+
+    @property
+    def layers(self) -> tuple[LayerRecord, ...]:
+        """One record per layer (inputs excluded), in topological order."""
+        return self._records
+
+    def __getitem__(self, key: int | str) -> LayerRecord:
+        """A layer's record by index or by node name."""
+        if isinstance(key, str):
+            for record in self._records:
+                if record.name == key:
+                    return record
+            raise KeyError(key)
+        return self._records[key]
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    @property
+    def inputs(self) -> tuple[Input, ...]:
+        """The input layers, in topological order."""
+        return tuple(
+            layer
+            for node in self._order
+            if isinstance(layer := self._graph.nodes[node][NODE_LAYER], Input)
+        )
+
+    @property
+    def input_shape(self) -> Shape:
+        """The per-sample shape of the (single) input."""
+        (single,) = self.inputs
+        return single.shape
+
+    @property
+    def output_shape(self) -> Shape:
+        """The per-sample output shape of the network's single output node."""
+        sinks = [n for n in self._order if self._graph.out_degree(n) == 0]
+        if len(sinks) != 1:
+            raise GraphError(f"the network has {len(sinks)} output nodes ({sinks}), not one")
+        return self._graph.nodes[sinks[0]][NODE_RECORD].output_shape
+
+    # -- totals -------------------------------------------------------------------------
+    @property
+    def params(self) -> sympy.Expr:
+        """Total learnable parameters; a layer used at several nodes is counted once."""
+        return sympy.Add(*(r.params for r in self._records if not r.shared))
+
+    @property
+    def products(self) -> sympy.Expr:
+        """Total multiplications per sample, the seed's convention."""
+        return sympy.Add(*(r.products for r in self._records))
+
+    @property
+    def output_elements(self) -> sympy.Expr:
+        """Sum over layers of the output elements per sample (a proxy of activation memory)."""
+        return sympy.Add(*(r.output_elements for r in self._records))
+
+    @property
+    def constraints(self) -> tuple[Boolean, ...]:
+        """Relations that must hold for the network to be valid and are not yet decided."""
+        out: list[Boolean] = []
+        for cond in self.conditions:
+            if cond.relation not in out:
+                out.append(cond.relation)
+        return tuple(out)
+
+    @property
+    def conditions(self) -> tuple[Condition, ...]:
+        """The undecided conditions with their explanations, layer by layer."""
+        return tuple(c for r in self._records for c in r.conditions)
+
+    @property
+    def free_symbols(self) -> set[sympy.Symbol]:
+        """Every symbol the network's hyperparameters and input shapes contain."""
+        out: set[sympy.Symbol] = set()
+        for node in self._order:
+            out |= self._graph.nodes[node][NODE_LAYER].free_symbols
+        return out
+
+    @property
+    def bindings(self) -> dict[sympy.Symbol, Any]:
+        """Symbols substituted so far by :meth:`subs`, shown in error messages."""
+        return dict(self._bindings)
+
+    # -- substitution -------------------------------------------------------------------
+    def subs(self, mapping: Mapping[Any, Any]) -> Network:
+        """The same network with symbols replaced (by numbers or by other expressions).
+
+        Keys are symbols or their names; values are integers or integer expressions. A
+        positive-integer symbol only takes positive values. Every rule is checked again,
+        so a substitution that breaks a layer raises :class:`ShapeError` naming it.
+
+        Examples
+        --------
+        >>> import symcnn as sc
+        >>> n = sc.symbols("n")
+        >>> net = sc.Sequential(sc.Conv2d(1, 8, 3), input_shape=(1, n, n))
+        >>> net.subs({"n": 28}).output_shape
+        Shape((8, 26, 26))
+        """
+        resolved = self._resolve(mapping)
+        memo: dict[int, Layer] = {}
+        graph = nx.DiGraph()
+        for node in self._order:
+            layer = self._graph.nodes[node][NODE_LAYER]
+            if id(layer) not in memo:
+                memo[id(layer)] = layer.subs(resolved)
+            graph.add_node(node, **{NODE_LAYER: memo[id(layer)]})
+        graph.add_edges_from(self._graph.edges(data=True))
+        new = object.__new__(type(self))
+        Network.__init__(new, graph, bindings={**self._bindings, **resolved})
+        return new
+
+    def _resolve(self, mapping: Mapping[Any, Any]) -> dict[sympy.Symbol, sympy.Expr]:
+        by_name = {str(s): s for s in self.free_symbols}
+        resolved = {}
+        for key, value in mapping.items():
+            symbol = by_name.get(key) if isinstance(key, str) else key
+            if not isinstance(symbol, sympy.Symbol):
+                known = ", ".join(sorted(by_name)) or "none"
+                raise ShapeError(
+                    f"cannot substitute {key!r}: not a symbol of this network "
+                    f"(its symbols: {known})"
+                )
+            size = as_size(value, str(symbol))
+            if symbol.is_positive and size.is_positive is False:
+                raise ShapeError(f"{symbol} is a positive integer and cannot be {size}")
+            resolved[symbol] = size
+        return resolved
+
+    # -- checks -------------------------------------------------------------------------
+    def check_exact_fit(self) -> tuple[Boolean, ...]:
+        """cs231n's stricter rule: every window layer's strides tile its input exactly.
+
+        PyTorch floors ``(W - F + 2P)/S + 1`` and drops leftover rows and columns
+        silently; some courses require the division to be exact. This check is offered
+        apart and never changes the shapes symcnn derives. It raises
+        :class:`ShapeError` at the first layer where the fit is provably inexact and
+        returns the conditions that still depend on symbols.
+        """
+        undecided = []
+        for r in self._records:
+            for cond in r.layer.exact_fit_conditions(*r.input_shapes):
+                verdict = cond.decide()
+                if verdict is False:
+                    raise ShapeError(
+                        f"{r.layer!r} at layer {r.index} ({r.name}): {cond.explain()}"
+                        f"{self._bound()}"
+                    )
+                if verdict is None:
+                    undecided.append(cond.relation)
+        return tuple(undecided)
+
+    # -- display ------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__}: {len(self)} layers, input {self.inputs[0].shape}"
+            f" → output {self.output_shape}>"
+            if len(self.inputs) == 1
+            else f"<{type(self).__name__}: {len(self)} layers>"
+        )
+
+    def __str__(self) -> str:
+        from .export.text import to_text
+
+        return to_text(self)
+
+
+class Sequential(Network):
+    """A chain of layers on one input, like ``torch.nn.Sequential``.
+
+    Layers are given in order, or as one mapping from names to layers. Default node
+    names are the layer kind and a counter: ``conv1, pool1, relu1, conv2, ...``.
+
+    Examples
+    --------
+    >>> import symcnn as sc
+    >>> net = sc.Sequential(sc.Conv2d(1, 32, kernel_size=5), sc.MaxPool2d(kernel_size=3),
+    ...                     input_shape=(1, 28, 28))
+    >>> [r.name for r in net.layers], net.output_shape
+    (['conv1', 'pool1'], Shape((32, 8, 8)))
+    """
+
+    def __init__(self, *layers: Layer | Mapping[str, Layer], input_shape: Iterable[Any]):
+        if len(layers) == 1 and isinstance(layers[0], Mapping):
+            named = list(layers[0].items())
+        else:
+            named = list(zip(_default_names(layers), layers, strict=True))  # type: ignore[arg-type]
+        graph = nx.DiGraph()
+        previous = "input"
+        graph.add_node(previous, **{NODE_LAYER: Input(input_shape)})
+        for name, layer in named:
+            if not isinstance(layer, Layer):
+                raise GraphError(f"Sequential takes symcnn layers, got {layer!r} for {name!r}")
+            if name in graph:
+                raise GraphError(f"two layers are named {name!r}")
+            graph.add_node(name, **{NODE_LAYER: layer})
+            graph.add_edge(previous, name, **{EDGE_PORT: 0})
+            previous = name
+        super().__init__(graph)
+
+
+def _default_names(layers: Iterable[Any]) -> list[str]:
+    counts: dict[str, int] = {}
+    names = []
+    for layer in layers:
+        kind = getattr(layer, "kind", "layer")
+        counts[kind] = counts.get(kind, 0) + 1
+        names.append(f"{kind}{counts[kind]}")
+    return names
+
+
+def _topological_order(graph: nx.DiGraph) -> list[Any]:
+    """Nodes in dependency order, ties broken by insertion order; cycles reported."""
+    try:
+        cycle = nx.find_cycle(graph)
+    except nx.NetworkXNoCycle:
+        position = {node: i for i, node in enumerate(graph.nodes)}
+        return list(nx.lexicographical_topological_sort(graph, key=position.__getitem__))
+    path = " → ".join(str(u) for u, _ in cycle) + f" → {cycle[0][0]}"
+    raise GraphError(f"the graph has a cycle: {path}")

@@ -1,0 +1,74 @@
+"""Plain-text rendering of size formulas: ⌊⌋/⌈⌉, · for products, superscript powers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy
+from sympy.printing.str import StrPrinter
+
+__all__ = ["text"]
+
+_SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
+
+_RELATIONS = {">=": "≥", "<=": "≤", "==": "=", "!=": "≠"}
+
+
+class _TextPrinter(StrPrinter):
+    """sympy's str printer with the notation of the seed lecture."""
+
+    def _print_Pow(self, expr: sympy.Pow, rational: bool = False) -> str:
+        base, exp = expr.as_base_exp()
+        if exp.is_Integer and exp > 1:
+            return self.parenthesize(base, sympy.printing.precedence.PRECEDENCE["Pow"]) + str(
+                exp
+            ).translate(_SUPERSCRIPT)
+        return str(super()._print_Pow(expr, rational))
+
+    def _as_ordered_terms(self, expr: sympy.Expr, order: Any = None) -> list[sympy.Expr]:
+        # n - 4·k + 4 rather than sympy's -4·k + n + 4: positive terms lead, the constant
+        # closes, as in hand-written size formulas.
+        terms = super()._as_ordered_terms(expr, order=order)
+        return sorted(terms, key=lambda t: (t.is_number, t.could_extract_minus_sign()))
+
+    def _print_Relational(self, expr: sympy.core.relational.Relational) -> str:
+        op = _RELATIONS.get(expr.rel_op, expr.rel_op)
+        return f"{self._print(expr.lhs)} {op} {self._print(expr.rhs)}"
+
+    def _print_floor(self, expr: sympy.floor) -> str:
+        return "⌊" + self._fraction(expr.args[0]) + "⌋"
+
+    def _print_ceiling(self, expr: sympy.ceiling) -> str:
+        return "⌈" + self._fraction(expr.args[0]) + "⌉"
+
+    def _fraction(self, arg: sympy.Expr) -> str:
+        """Write ``n/3 - k/3 - 2/3`` as ``(n - k - 2)/3``, the way people write it."""
+        numer, denom = sympy.fraction(sympy.together(arg))
+        if denom == 1:
+            return self._print(arg)
+        top = self._print(numer)
+        if isinstance(numer, sympy.Add):
+            top = f"({top})"
+        bottom = self._print(denom)
+        if not (denom.is_Atom or isinstance(denom, sympy.Pow)):
+            bottom = f"({bottom})"
+        return f"{top}/{bottom}"
+
+
+def text(expr: Any, *, atom: bool = False) -> str:
+    """Render a size formula as plain Unicode text.
+
+    ``atom=True`` parenthesizes a sum, for use as a factor (``32×(n - 4)×(n - 4)``).
+
+    Examples
+    --------
+    >>> import symcnn
+    >>> n, k = symcnn.symbols("n k")
+    >>> text(32 * sympy.floor((n - k - 2) / 3) ** 2)
+    '32·⌊(n - k - 2)/3⌋²'
+    """
+    expr = sympy.sympify(expr)
+    out = _TextPrinter().doprint(expr).replace("*", "·")
+    if atom and isinstance(expr, sympy.Add):
+        return f"({out})"
+    return out

@@ -1,0 +1,97 @@
+"""What symcnn derives for one node: a frozen record, the row of every table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy
+from sympy.logic.boolalg import Boolean
+
+from .condition import Condition
+from .derivation import Derivation
+from .layers import Layer
+from .printing import text
+from .shape import Shape
+
+__all__ = ["LayerRecord"]
+
+
+@dataclass(frozen=True, slots=True)
+class LayerRecord:
+    """One layer of a network with everything derived for it.
+
+    Attributes
+    ----------
+    index : int
+        Position among the network's layers (inputs not counted), from 0.
+    name : str
+        The node name in :attr:`Network.graph` (``conv1``, or the user's name).
+    layer : Layer
+        The layer value.
+    input_shapes : tuple of Shape
+        One shape per input, in port order.
+    output_shape : Shape
+        The per-sample output shape.
+    params_derivation, products_derivation : Derivation
+        How the counts are made (``32·(5²+1)``); their ``.value`` are the counts.
+    conditions : tuple of Condition
+        Every rule this layer needs that is not yet decided true.
+    shared : bool
+        Whether this layer object already appeared at an earlier node: its parameters are
+        then counted there, once, as ``torch.nn.Module.parameters()`` does.
+    """
+
+    index: int
+    name: str
+    layer: Layer
+    input_shapes: tuple[Shape, ...]
+    output_shape: Shape
+    params_derivation: Derivation
+    products_derivation: Derivation
+    conditions: tuple[Condition, ...] = ()
+    shared: bool = False
+
+    @property
+    def input_shape(self) -> Shape:
+        """The shape of the first (usually only) input."""
+        return self.input_shapes[0]
+
+    @property
+    def params(self) -> sympy.Expr:
+        """Learnable parameters of this layer."""
+        return self.params_derivation.value
+
+    @property
+    def products(self) -> sympy.Expr:
+        """Multiplications per sample (weight times activation), the seed's convention."""
+        return self.products_derivation.value
+
+    @property
+    def output_elements(self) -> sympy.Expr:
+        """Number of elements of the output per sample."""
+        return self.output_shape.numel
+
+    @property
+    def constraints(self) -> tuple[Boolean, ...]:
+        """The undecided conditions of this layer, as sympy relations."""
+        return tuple(c.relation for c in self.conditions)
+
+    @property
+    def description(self) -> str:
+        """PyTorch-style description, e.g. ``nn.Conv2d(1, 32, kernel_size=5)``."""
+        return self.layer.describe()
+
+    @property
+    def params_text(self) -> str:
+        """The parameter count with its derivation: ``32·(5²+1) = 832``."""
+        return _with_derivation(self.params_derivation)
+
+    @property
+    def products_text(self) -> str:
+        """The product count with its derivation: ``32·24²·5² = 460800``."""
+        return _with_derivation(self.products_derivation)
+
+
+def _with_derivation(d: Derivation) -> str:
+    value = text(d.value)
+    return value if d.is_leaf else f"{d.text()} = {value}"

@@ -1,0 +1,93 @@
+"""Sizes and shapes: the one place where user values become sympy expressions."""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import sympy
+
+from .errors import ShapeError
+
+__all__ = ["Shape", "as_size"]
+
+
+def as_size(value: Any, what: str = "size") -> sympy.Expr:
+    """Coerce a user-supplied size to an integer-valued sympy expression.
+
+    Ints and integer-valued sympy expressions are accepted; floats, bools, fractions and
+    symbols that are not declared integer are refused, naming ``what`` and the value.
+    Sign is not checked here: whether a size is positive may depend on symbols, so layers
+    state it as a condition that is decided, or kept as a constraint, later.
+
+    Examples
+    --------
+    >>> as_size(5)
+    5
+    >>> as_size(2.5, "stride")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.ShapeError: 'stride' must be an integer or an integer sympy expression (got 2.5)
+    """
+    if isinstance(value, bool) or not isinstance(value, (numbers.Integral, sympy.Expr)):
+        raise ShapeError(
+            f"{what!r} must be an integer or an integer sympy expression (got {value!r})"
+        )
+    expr = sympy.sympify(value) if isinstance(value, numbers.Integral) else value
+    if expr.is_integer is False:
+        raise ShapeError(f"{what!r} must be an integer (got {expr})")
+    if expr.is_integer is None:
+        loose = sorted(str(s) for s in expr.free_symbols if s.is_integer is not True)
+        raise ShapeError(
+            f"{what!r} = {expr} is not known to be an integer: symbol(s) {', '.join(loose)} "
+            "must be declared integer (create them with symcnn.symbols)"
+        )
+    return expr
+
+
+class Shape(tuple):
+    """A per-sample tensor shape: a tuple of integer sympy expressions, e.g. (C, H, W).
+
+    There is no batch axis, as in the seed lecture's table. A ``Shape`` compares equal to
+    the plain tuple of its sizes and prints as ``32×24×24``.
+
+    Examples
+    --------
+    >>> s = Shape((32, 24, 24))
+    >>> str(s), s.numel, s == (32, 24, 24)
+    ('32×24×24', 18432, True)
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, dims: Iterable[Any]) -> Shape:
+        """Coerce every size with :func:`as_size`."""
+        return super().__new__(cls, (as_size(d, "shape entry") for d in dims))
+
+    @property
+    def numel(self) -> sympy.Expr:
+        """Number of elements: the product of the sizes."""
+        return sympy.Mul(*self)
+
+    @property
+    def channels(self) -> sympy.Expr:
+        """The leading (channel or feature) size."""
+        return self[0]
+
+    @property
+    def spatial(self) -> tuple[sympy.Expr, ...]:
+        """The sizes after the channel axis, e.g. (H, W)."""
+        return tuple(self[1:])
+
+    def subs(self, mapping: Mapping[Any, Any]) -> Shape:
+        """Substitute symbols in every size."""
+        return Shape(d.subs(mapping) for d in self)
+
+    def __str__(self) -> str:
+        from .printing import text
+
+        return "×".join(text(d, atom=True) for d in self)
+
+    def __repr__(self) -> str:
+        return f"Shape({tuple(self)!r})"

@@ -1,0 +1,94 @@
+"""Pure output-size formulas of windowed layers, one spatial axis at a time.
+
+These functions know nothing of layers or graphs; layers call them per axis.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy
+
+__all__ = ["conv_output_size", "pool_output_size", "same_padding"]
+
+
+def conv_output_size(
+    size: Any, kernel_size: Any, *, stride: Any = 1, padding: Any = 0, dilation: Any = 1
+) -> sympy.Expr:
+    r"""Output size of a convolution (or floor-mode pooling) along one axis.
+
+    Notes
+    -----
+    PyTorch's documented rule, with ``padding`` the padding on *each* side:
+
+    .. math:: \left\lfloor \frac{H + 2p - d(k - 1) - 1}{s} \right\rfloor + 1
+
+    Examples
+    --------
+    >>> conv_output_size(28, 5)
+    24
+    >>> conv_output_size(224, 7, stride=2, padding=3)
+    112
+    """
+    return conv_output_size_padded(size, kernel_size, stride, 2 * sympy.sympify(padding), dilation)
+
+
+def conv_output_size_padded(
+    size: Any, kernel_size: Any, stride: Any, total_padding: Any, dilation: Any
+) -> sympy.Expr:
+    """:func:`conv_output_size` with the padding of both sides given as one total."""
+    reach = sympy.sympify(size) + total_padding - dilation * (kernel_size - 1) - 1
+    return sympy.floor(reach / stride) + 1
+
+
+def pool_output_size(
+    size: Any,
+    kernel_size: Any,
+    *,
+    stride: Any = None,
+    padding: Any = 0,
+    dilation: Any = 1,
+    ceil_mode: bool = False,
+) -> sympy.Expr:
+    r"""Output size of max or average pooling along one axis, PyTorch's rule.
+
+    ``stride`` defaults to ``kernel_size``, as in ``torch.nn.MaxPool2d``.
+
+    Notes
+    -----
+    Floor mode is :func:`conv_output_size`. Ceil mode rounds up, then drops a last window
+    that would start in the right padding. Both steps together are one floor, with
+    :math:`m = d(k - 1) - p` the reach of a window past the left padding:
+
+    .. math:: \left\lfloor \frac{H + 2p - d(k-1) - 1 + \min(m, s - 1)}{s} \right\rfloor + 1
+
+    (exact whenever :math:`p \le k/2`, which pooling requires). The minimum is resolved
+    whenever sympy can compare its arguments, as for the default ``stride = kernel_size``.
+
+    Examples
+    --------
+    >>> pool_output_size(24, 3)
+    8
+    >>> pool_output_size(5, 2, stride=2, padding=1, ceil_mode=True)
+    3
+    """
+    stride = kernel_size if stride is None else stride
+    if not ceil_mode:
+        return conv_output_size(
+            size, kernel_size, stride=stride, padding=padding, dilation=dilation
+        )
+    overhang = sympy.Min(dilation * (kernel_size - 1) - padding, stride - 1)
+    return conv_output_size_padded(size + overhang, kernel_size, stride, 2 * padding, dilation)
+
+
+def same_padding(kernel_size: Any, dilation: Any = 1) -> tuple[sympy.Expr, sympy.Expr]:
+    """Left and right padding of ``padding='same'``: total d·(k − 1), the odd unit on the right.
+
+    Examples
+    --------
+    >>> same_padding(4)
+    (1, 2)
+    """
+    total = sympy.sympify(dilation) * (sympy.sympify(kernel_size) - 1)
+    left = sympy.floor(total / 2)
+    return left, total - left

@@ -1,0 +1,36 @@
+"""Positive-integer sympy symbols, the only kind of symbol a size may contain."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy
+
+__all__ = ["symbols"]
+
+
+def symbols(names: str, **assumptions: Any) -> Any:
+    """Create sympy symbols declared positive integers.
+
+    Sizes, kernels, strides and channels are positive integers; declaring them so is what
+    lets sympy decide ``n + 2 >= 1`` or simplify ``floor(2*n/2)``. Extra assumptions are
+    passed through to :func:`sympy.symbols`.
+
+    Parameters
+    ----------
+    names : str
+        Space- or comma-separated names, as for :func:`sympy.symbols`.
+
+    Returns
+    -------
+    sympy.Symbol or tuple of sympy.Symbol
+        One symbol for one name, else a tuple.
+
+    Examples
+    --------
+    >>> n, k = symbols("n k")
+    >>> n.is_integer, n.is_positive
+    (True, True)
+    """
+    options = {"integer": True, "positive": True, **assumptions}
+    return sympy.symbols(names, **options)

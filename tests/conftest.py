@@ -1,0 +1,59 @@
+"""Shared fixtures: the seed network, and the torch requirement that CI may not skip."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from types import ModuleType
+
+import pytest
+from hypothesis import settings
+
+import symcnn as sc
+
+# CI runs every property test with a fixed budget; locally the default profile is quicker.
+settings.register_profile("ci", max_examples=200, deadline=None, print_blob=True)
+settings.register_profile("dev", max_examples=60, deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
+
+
+def require(module: str) -> ModuleType:
+    """Import an optional tool for a test: skip when absent, but fail under CI=true."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{module} is required under CI=true but cannot be imported")
+        pytest.skip(f"{module} is not installed")
+
+
+@pytest.fixture
+def torch() -> ModuleType:
+    return require("torch")
+
+
+@pytest.fixture(scope="session")
+def nk():
+    return sc.symbols("n k")
+
+
+def seed_layers(k):
+    """The seed lecture's network with kernel size ``k``, layer for layer."""
+    return (
+        sc.Conv2d(1, 32, kernel_size=k),
+        sc.MaxPool2d(kernel_size=3),
+        sc.ReLU(),
+        sc.Conv2d(32, 64, kernel_size=k),
+        sc.MaxPool2d(kernel_size=2),
+        sc.ReLU(),
+        sc.View(-1, 256),
+        sc.Linear(256, 200),
+        sc.ReLU(),
+        sc.Linear(200, 10),
+    )
+
+
+@pytest.fixture
+def seed_net(nk):
+    n, k = nk
+    return sc.Sequential(*seed_layers(k), input_shape=(1, n, n))
