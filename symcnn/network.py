@@ -266,7 +266,7 @@ class Network:
                         f"{r.layer!r} at layer {r.index} ({r.name}): {cond.explain()}"
                         f"{self._bound()}"
                     )
-                if verdict is None:
+                if verdict is None and cond.relation not in undecided:
                     undecided.append(cond.relation)
         return tuple(undecided)
 

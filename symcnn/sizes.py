@@ -19,9 +19,12 @@ def conv_output_size(
 
     Notes
     -----
-    PyTorch's documented rule, with ``padding`` the padding on *each* side:
+    PyTorch's documented rule, with ``padding`` the padding on *each* side,
 
     .. math:: \left\lfloor \frac{H + 2p - d(k - 1) - 1}{s} \right\rfloor + 1
+              = \left\lfloor \frac{H + 2p - d(k - 1) - 1 + s}{s} \right\rfloor,
+
+    returned in the second form: one floor, which nests cleanly in the next layer's.
 
     Examples
     --------
@@ -37,8 +40,10 @@ def conv_output_size_padded(
     size: Any, kernel_size: Any, stride: Any, total_padding: Any, dilation: Any
 ) -> sympy.Expr:
     """:func:`conv_output_size` with the padding of both sides given as one total."""
+    # floor(x/s) + 1 written as one floor, floor((x + s)/s): stacked layers then nest
+    # floors directly, which the canonical form collapses (and a stride-1 layer needs none).
     reach = sympy.sympify(size) + total_padding - dilation * (kernel_size - 1) - 1
-    return sympy.floor(reach / stride) + 1
+    return sympy.floor((reach + stride) / stride)
 
 
 def pool_output_size(
