@@ -58,6 +58,11 @@ class Condition:
             tuple((name, sympy.sympify(v).subs(mapping)) for name, v in self.values),
         )
 
+    def __str__(self) -> str:
+        from .printing import text
+
+        return text(self.relation)
+
     def explain(self) -> str:
         """The rule with the current value of every named quantity."""
         from .printing import text
@@ -66,10 +71,13 @@ class Condition:
         return f"{self.rule} (got {shown})" if shown else self.rule
 
 
-def at_least(lhs: Any, rhs: Any, rule: str, lhs_name: str, rhs_name: str) -> Condition:
-    """``lhs >= rhs``, reported with both sides named."""
+def at_least(
+    lhs: Any, rhs: Any, rule: str, lhs_name: str, rhs_name: str | None = None
+) -> Condition:
+    """``lhs >= rhs``, reported with both sides named (the right one unless it is a constant)."""
     lhs, rhs = sympy.sympify(lhs), sympy.sympify(rhs)
-    return Condition(sympy.Ge(lhs, rhs), rule, ((lhs_name, lhs), (rhs_name, rhs)))
+    values = ((lhs_name, lhs),) if rhs_name is None else ((lhs_name, lhs), (rhs_name, rhs))
+    return Condition(sympy.Ge(lhs, rhs), rule, values)
 
 
 def equal(lhs: Any, rhs: Any, rule: str, lhs_name: str, rhs_name: str) -> Condition:
@@ -83,8 +91,10 @@ def divides(
 ) -> Condition:
     """``divisor`` divides ``dividend`` exactly."""
     divisor, dividend = sympy.sympify(divisor), sympy.sympify(dividend)
+    # A zero divisor divides nothing; the rule that it be positive reports it first.
+    relation = sympy.false if divisor.is_zero else sympy.Eq(sympy.Mod(dividend, divisor), 0)
     return Condition(
-        sympy.Eq(sympy.Mod(dividend, divisor), 0),
+        relation,
         rule,
         ((dividend_name, dividend), (divisor_name, divisor)),
     )

@@ -44,6 +44,7 @@ class Network:
         self._graph = nx.DiGraph(graph)
         self._bindings = dict(bindings or {})
         self._order = _topological_order(self._graph)
+        self._input_conditions: list[Condition] = []
         self._records = self._derive()
 
     # -- derivation ---------------------------------------------------------------------
@@ -79,6 +80,7 @@ class Network:
             outputs[node] = layer.output_shape(*inputs)
             if isinstance(layer, Input):
                 g.nodes[node][NODE_RECORD] = None
+                self._input_conditions.extend(conditions)
                 continue
             record = LayerRecord(
                 index=index,
@@ -185,8 +187,8 @@ class Network:
 
     @property
     def conditions(self) -> tuple[Condition, ...]:
-        """The undecided conditions with their explanations, layer by layer."""
-        return tuple(c for r in self._records for c in r.conditions)
+        """The undecided conditions with their explanations: inputs first, then by layer."""
+        return (*self._input_conditions, *(c for r in self._records for c in r.conditions))
 
     @property
     def free_symbols(self) -> set[sympy.Symbol]:

@@ -37,13 +37,32 @@ def as_size(value: Any, what: str = "size") -> sympy.Expr:
     expr = sympy.sympify(value) if isinstance(value, numbers.Integral) else value
     if expr.is_integer is False:
         raise ShapeError(f"{what!r} must be an integer (got {expr})")
-    if expr.is_integer is None:
+    if expr.is_integer is None and not _integer_valued(expr):
         loose = sorted(str(s) for s in expr.free_symbols if s.is_integer is not True)
-        raise ShapeError(
-            f"{what!r} = {expr} is not known to be an integer: symbol(s) {', '.join(loose)} "
-            "must be declared integer (create them with symcnn.symbols)"
+        hint = (
+            f": symbol(s) {', '.join(loose)} must be declared integer (create them with "
+            "symcnn.symbols)"
+            if loose
+            else " (divide with floor or ceiling, as a layer's size formula does)"
         )
+        raise ShapeError(f"{what!r} = {expr} is not known to be an integer{hint}")
     return expr
+
+
+def _integer_valued(expr: sympy.Expr) -> bool:
+    """Whether ``expr`` is built from integers by +, ·, powers, ⌊⌋, ⌈⌉, min, max and mod.
+
+    sympy leaves ``floor(x/(s - 1))`` undecided (``s - 1`` might be 0); a size formula
+    whose every leaf is an integer is an integer wherever it is defined.
+    """
+    if isinstance(expr, (sympy.floor, sympy.ceiling)):
+        return all(s.is_integer for s in expr.free_symbols)
+    if isinstance(expr, (sympy.Add, sympy.Mul, sympy.Min, sympy.Max, sympy.Mod)):
+        return all(_integer_valued(a) for a in expr.args)
+    if isinstance(expr, sympy.Pow):
+        exp = expr.exp
+        return bool(exp.is_Integer and exp >= 0 and _integer_valued(expr.base))
+    return bool(expr.is_integer)
 
 
 class Shape(tuple):

@@ -99,10 +99,12 @@ def test_conv2d_repr_reads_as_the_constructor():
         (lambda: sc.Conv2d(1, 32, 2.5), r"'kernel_size' must be an integer .*\(got 2\.5\)"),
         (lambda: sc.Conv2d(1, 32, True), r"'kernel_size' must be an integer .*\(got True\)"),
         (lambda: sc.Conv2d(1, 32, sympy.Rational(5, 2)), r"'kernel_size' must be an integer"),
-        (lambda: sc.Conv2d(1, 32, sympy.Symbol("m")), r"m must be declared integer.*symcnn\.symbols"),
+        (lambda: sc.Conv2d(1, 32, sympy.Symbol("m")), r"m must be declared integer.*symbols"),
         (lambda: sc.Conv2d(1, 32, (3, 3, 3)), r"'kernel_size' needs 2 values"),
+        (lambda: sc.Conv2d(1, 32, n / 2), r"'kernel_size' = n/2 is not known to be an integer "
+                                          r"\(divide with floor"),
         (lambda: sc.Conv2d(3, 6, 3, groups=2), r"groups must divide in_channels.*in_channels = 3"),
-        (lambda: sc.Conv2d(4, 6, 3, groups=4), r"groups must divide out_channels.*out_channels = 6"),
+        (lambda: sc.Conv2d(4, 6, 3, groups=4), r"must divide out_channels.*out_channels = 6"),
     ],
 )
 def test_conv2d_bad_hyperparameters(make, pattern):

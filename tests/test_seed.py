@@ -6,6 +6,7 @@ import pytest
 import sympy
 
 import symcnn as sc
+
 from conftest import seed_layers
 
 # (description, input, output, params text, products text) as on the slide, with the

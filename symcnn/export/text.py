@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..printing import text
 
@@ -12,15 +12,14 @@ if TYPE_CHECKING:
 
 __all__ = ["to_text"]
 
-HEADERS = ("#", "layer", "input size", "output size", "# parameters", "# products")
 
-
-def to_text(net: Network) -> str:
+def to_text(net: Network, *, at: Mapping[Any, Any] | None = None) -> str:
     """The network as a text table: one row per layer, then the totals.
 
     Counts show their derivation (``32·(5²+1) = 832``), as on the seed slide; for a
-    symbolic network the cells are formulas. Rows of a layer whose parameters are
-    counted at an earlier node say so.
+    symbolic network the cells are formulas. With ``at`` (a substitution such as
+    ``{n: 28, k: 5}``) every cell holds the formula and, below it, its value at that
+    point; the input-size column is then left out, being the previous row's output.
 
     Examples
     --------
@@ -30,28 +29,88 @@ def to_text(net: Network) -> str:
     -  -------------------  ----------  -----------  -------------------  ---------------
     0  nn.Linear(256, 200)  256         200          200·(256+1) = 51400  200·256 = 51200
        total                                         51400                51200
+    >>> n = sc.symbols("n")
+    >>> print(to_text(sc.Sequential(sc.Conv2d(1, 2, 3), input_shape=(1, n, n)), at={n: 5}))
+    #  layer                           output size        # parameters   # products
+                                       at n=5             at n=5         at n=5
+    -  ------------------------------  -----------------  -------------  ---------------------------
+    0  nn.Conv2d(1, 2, kernel_size=3)  2×(n - 2)×(n - 2)  2·(3²+1) = 20  2·(n - 2)²·3² = 18·(n - 2)²
+                                       2×3×3              2·(3²+1) = 20  2·3²·3² = 162
+       total                           2×(n - 2)×(n - 2)  20             18·(n - 2)²
+                                       2×3×3              20             162
     """
+    rows: list[tuple[str, ...]]
+    if at is None:
+        rows = [
+            (
+                str(r.index),
+                r.description,
+                " / ".join(map(str, r.input_shapes)),
+                str(r.output_shape),
+                _params_cell(r),
+                r.products_text,
+            )
+            for r in net.layers
+        ]
+        rows.append(("", "total", "", "", text(net.params), text(net.products)))
+        return grid(("#", "layer", "input size", "output size", "# parameters", "# products"), rows)
+    point = net.subs(at)
+    where = "at " + ", ".join(f"{s}={text(v)}" for s, v in point.bindings.items())
     rows = [
         (
             str(r.index),
             r.description,
-            " / ".join(str(s) for s in r.input_shapes),
-            str(r.output_shape),
-            f"(shared: {r.params_text})" if r.shared else r.params_text,
-            r.products_text,
+            f"{r.output_shape}\n{p.output_shape}",
+            f"{_params_cell(r)}\n{_params_cell(p)}",
+            f"{r.products_text}\n{p.products_text}",
         )
-        for r in net.layers
+        for r, p in zip(net.layers, point.layers, strict=True)
     ]
-    rows.append(("", "total", "", "", text(net.params), text(net.products)))
-    return grid(HEADERS, rows)
+    rows.append(
+        (
+            "",
+            "total",
+            f"{net.output_shape}\n{point.output_shape}",
+            f"{text(net.params)}\n{text(point.params)}",
+            f"{text(net.products)}\n{text(point.products)}",
+        )
+    )
+    headers = (
+        "#",
+        "layer",
+        f"output size\n{where}",
+        f"# parameters\n{where}",
+        f"# products\n{where}",
+    )
+    return grid(headers, rows)
+
+
+def _params_cell(record: Any) -> str:
+    return f"(shared: {record.params_text})" if record.shared else str(record.params_text)
 
 
 def grid(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-    """Left-aligned columns separated by two spaces, with a dashed rule under the header."""
-    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
+    """Left-aligned columns two spaces apart, a dashed rule under the header.
 
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True)).rstrip()
+    A cell may hold several lines; its row is then as tall as its tallest cell.
+    """
+    table = [[cell.split("\n") for cell in row] for row in [headers, *rows]]
+    widths = [
+        max(len(line) for cell in column for line in cell) for column in zip(*table, strict=True)
+    ]
 
-    rule = tuple("-" * w for w in widths)
-    return "\n".join([line(headers), line(rule), *map(line, rows)])
+    def lines(row: list[list[str]]) -> list[str]:
+        height = max(len(cell) for cell in row)
+        return [
+            "  ".join(
+                (cell[i] if i < len(cell) else "").ljust(w)
+                for cell, w in zip(row, widths, strict=True)
+            ).rstrip()
+            for i in range(height)
+        ]
+
+    rule = "  ".join("-" * w for w in widths)
+    out = lines(table[0]) + [rule]
+    for row in table[1:]:
+        out += lines(row)
+    return "\n".join(out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Mapping
 from typing import Any, ClassVar, TypeVar
@@ -72,13 +73,15 @@ class Layer:
 
     # -- values -------------------------------------------------------------------------
     def subs(self: L, mapping: Mapping[Any, Any]) -> L:
-        """A new layer with symbols substituted in every hyperparameter."""
-        changes = {
-            f.name: _subs(getattr(self, f.name), mapping)
-            for f in dataclasses.fields(self)  # type: ignore[arg-type]
-            if f.init
-        }
-        return dataclasses.replace(self, **changes)  # type: ignore[type-var]
+        """A new layer with symbols substituted in every hyperparameter.
+
+        The result is not validated here: the network that substitutes re-checks every
+        condition and can say which layer, at which node, a value breaks.
+        """
+        new = copy.copy(self)
+        for f in dataclasses.fields(self):  # type: ignore[arg-type]
+            object.__setattr__(new, f.name, _subs(getattr(self, f.name), mapping))
+        return new
 
     @property
     def free_symbols(self) -> set[sympy.Symbol]:
@@ -129,10 +132,12 @@ def positive(values: Any, what: str, *, minimum: int = 1) -> tuple[Condition, ..
     """Conditions ``v >= minimum`` for one size or a tuple of them."""
     items = values if isinstance(values, tuple) else (values,)
     words = "positive" if minimum == 1 else f"at least {minimum}"
-    return tuple(at_least(v, minimum, f"{what} must be {words}", what, str(minimum)) for v in items)
+    return tuple(at_least(v, minimum, f"{what} must be {words}", what) for v in items)
 
 
 def _subs(value: Any, mapping: Mapping[Any, Any]) -> Any:
+    if isinstance(value, Shape):
+        return value.subs(mapping)
     if isinstance(value, sympy.Basic):
         return value.subs(mapping)
     if isinstance(value, tuple):

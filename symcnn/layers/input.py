@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,9 +39,6 @@ class Input(Layer):
 
     def describe(self) -> str:
         return "input"
-
-    def subs(self, mapping: Mapping[Any, Any]) -> Input:
-        return Input(self.shape.subs(mapping))
 
     def __repr__(self) -> str:
         return f"Input({tuple(self.shape)!r})"

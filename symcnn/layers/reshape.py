@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -122,9 +121,6 @@ class View(Layer):
 
     def describe(self) -> str:
         return f"x.{self.method}({', '.join(['-1', *map(str, self.shape)])})"
-
-    def subs(self, mapping: Mapping[Any, Any]) -> View:
-        return type(self)(-1, *(s.subs(mapping) for s in self.shape))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({', '.join(['-1', *map(str, self.shape)])})"

@@ -1,0 +1,39 @@
+"""The seed lecture's LeNet: its table at 28×28 with k = 5, and the same table in n and k.
+
+Run:  python examples/lenet.py
+"""
+
+import symcnn as sc
+
+n, k = sc.symbols("n k")
+
+# The network of the slide, layer for layer (F.max_pool2d / F.relu become modules).
+net = sc.Sequential(
+    sc.Conv2d(1, 32, kernel_size=k),
+    sc.MaxPool2d(kernel_size=3),
+    sc.ReLU(),
+    sc.Conv2d(32, 64, kernel_size=k),
+    sc.MaxPool2d(kernel_size=2),
+    sc.ReLU(),
+    sc.View(-1, 256),
+    sc.Linear(256, 200),
+    sc.ReLU(),
+    sc.Linear(200, 10),
+    input_shape=(1, n, n),
+)
+mnist = net.subs({n: 28, k: 5})
+
+print("The seed table: MNIST, 1×28×28 input, k = 5")
+print()
+print(sc.to_text(mnist))
+print()
+print(f"Total: {int(mnist.params):,} parameters, {int(mnist.products):,} products per sample.")
+print()
+print("The same network in closed form (input 1×n×n, kernels k×k), each formula above")
+print("its value at n = 28, k = 5:")
+print()
+print(sc.to_text(net, at={n: 28, k: 5}))
+print()
+print("Valid only where these hold (each is checked again when n and k get values):")
+for condition in net.conditions:
+    print(f"  {condition}    [{condition.rule}]")
