@@ -69,7 +69,8 @@ class Shape(tuple):
     """A per-sample tensor shape: a tuple of integer sympy expressions, e.g. (C, H, W).
 
     There is no batch axis, as in the seed lecture's table. A ``Shape`` compares equal to
-    the plain tuple of its sizes and prints as ``32×24×24``.
+    the plain tuple of its sizes and prints as ``32×24×24``. Sizes are kept in canonical
+    form (:func:`symcnn.canonical.canonical`): nested floors are collapsed on entry.
 
     Examples
     --------
@@ -81,8 +82,10 @@ class Shape(tuple):
     __slots__ = ()
 
     def __new__(cls, dims: Iterable[Any]) -> Shape:
-        """Coerce every size with :func:`as_size`."""
-        return super().__new__(cls, (as_size(d, "shape entry") for d in dims))
+        """Coerce every size with :func:`as_size` and put it in canonical form."""
+        from .canonical import canonical
+
+        return super().__new__(cls, (canonical(as_size(d, "shape entry")) for d in dims))
 
     @property
     def numel(self) -> sympy.Expr:

@@ -99,7 +99,7 @@ def test_seed_symbolic_formulas(seed_net, nk):
 def test_seed_constraints_decide_under_substitution(seed_net, nk):
     n, k = nk
     # Symbolic: the view's element count is undecided, so it is a constraint.
-    width2 = sympy.floor((sympy.floor((n - k + 1) / 3) - k + 1) / 2)
+    width2 = sympy.floor((n - 4 * k + 4) / 6)
     view_rule = sympy.Eq(64 * width2**2, 256)
     assert view_rule in seed_net.constraints
     assert sympy.Ge(n, k) in seed_net.constraints
@@ -124,9 +124,13 @@ def test_lazy_linear_seed_variant(nk):
     n, k = nk
     net = sc.Sequential(*seed_layers(k)[:6], sc.Flatten(), sc.LazyLinear(200), sc.ReLU(),
                         sc.Linear(200, 10), input_shape=(1, n, n))
-    width2 = sympy.floor((sympy.floor((n - k + 1) / 3) - k + 1) / 2)
+    width2 = sympy.floor((n - 4 * k + 4) / 6)
+    assert net["pool2"].output_shape == (64, width2, width2)
     assert net["flatten1"].output_shape == (64 * width2**2,)
     assert net["linear1"].params == 200 * (64 * width2**2 + 1)
+    # the closed form of lenet-table.md, structurally
+    assert net.params == 2080 * k**2 + 12800 * width2**2 + 2306
+    assert sc.printing.text(net.params) == "2080·k² + 12800·⌊(n - 4·k + 4)/6⌋² + 2306"
     at28 = net.subs({"n": 28, "k": 5})
     assert at28.params == 105506
     assert at28.products == 1333200
