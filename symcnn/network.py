@@ -225,7 +225,7 @@ class Network:
         for node in self._order:
             layer = self._graph.nodes[node][NODE_LAYER]
             if id(layer) not in memo:
-                memo[id(layer)] = layer.subs(resolved)
+                memo[id(layer)] = layer.substituted(resolved)
             graph.add_node(node, **{NODE_LAYER: memo[id(layer)]})
         graph.add_edges_from(self._graph.edges(data=True))
         new = object.__new__(type(self))
@@ -274,12 +274,11 @@ class Network:
 
     # -- display ------------------------------------------------------------------------
     def __repr__(self) -> str:
-        return (
-            f"<{type(self).__name__}: {len(self)} layers, input {self.inputs[0].shape}"
-            f" → output {self.output_shape}>"
-            if len(self.inputs) == 1
-            else f"<{type(self).__name__}: {len(self)} layers>"
-        )
+        head = f"<{type(self).__name__}: {len(self)} layers"
+        sinks = [n for n in self._order if self._graph.out_degree(n) == 0]
+        if len(self.inputs) != 1 or len(sinks) != 1:
+            return head + ">"
+        return f"{head}, input {self.input_shape} → output {self.output_shape}>"
 
     def __str__(self) -> str:
         from .export.text import to_text

@@ -299,3 +299,9 @@ def test_exact_fit_is_optional_and_separate():
                          input_shape=(1, 27, 27)).check_exact_fit() == ()
     sym = sc.Sequential(sc.MaxPool2d(2), input_shape=(1, n, n))
     assert sym.check_exact_fit() == (sympy.Eq(sympy.Mod(n, 2), 0),)
+
+
+def test_layer_subs_checks_the_result():
+    assert sc.MaxPool2d(k).subs({k: 3}) == sc.MaxPool2d(3)
+    with pytest.raises(sc.ShapeError, match=r"Conv2d\(1, 1, kernel_size=3, stride=0\): stride"):
+        sc.Conv2d(1, 1, 3, stride=s - 1).subs({s: 1})

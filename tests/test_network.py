@@ -150,6 +150,7 @@ def test_two_sinks_have_no_single_output_shape():
     assert [r.output_shape for r in net.layers] == [(1, 8, 8), (1, 8, 8)]
     with pytest.raises(sc.GraphError, match="2 output nodes"):
         _ = net.output_shape
+    assert repr(net) == "<Network: 2 layers>"
 
 
 def test_input_shape_must_be_positive_integers():

@@ -21,6 +21,8 @@ from hypothesis import strategies as st
 
 import symcnn as sc
 
+from conftest import seed_layers
+
 pytestmark = pytest.mark.torch
 
 # The fixture is only a module import, so sharing it across examples is harmless. The
@@ -145,19 +147,7 @@ def test_seed_lenet_matches_torch_layer_by_layer(torch, seed_net):
         (10,),
     ]
 
-    net = sc.Sequential(
-        sc.Conv2d(1, 32, kernel_size=5),
-        sc.MaxPool2d(kernel_size=3),
-        sc.ReLU(),
-        sc.Conv2d(32, 64, kernel_size=5),
-        sc.MaxPool2d(kernel_size=2),
-        sc.ReLU(),
-        sc.View(-1, 256),
-        sc.Linear(256, 200),
-        sc.ReLU(),
-        sc.Linear(200, 10),
-        input_shape=(1, 28, 28),
-    )
+    net = sc.Sequential(*seed_layers(5), input_shape=(1, 28, 28))
     # The conftest's symbolic seed network, evaluated at n=28, k=5, is the same network.
     numeric_seed = seed_net.subs({"n": 28, "k": 5})
     for candidate in (net, numeric_seed):

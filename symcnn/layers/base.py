@@ -73,10 +73,16 @@ class Layer:
 
     # -- values -------------------------------------------------------------------------
     def subs(self: L, mapping: Mapping[Any, Any]) -> L:
-        """A new layer with symbols substituted in every hyperparameter.
+        """A new layer with symbols substituted in every hyperparameter, checked again."""
+        new = self.substituted(mapping)
+        new._validate()
+        return new
 
-        The result is not validated here: the network that substitutes re-checks every
-        condition and can say which layer, at which node, a value breaks.
+    def substituted(self: L, mapping: Mapping[Any, Any]) -> L:
+        """:meth:`subs` without the check.
+
+        For a network, which re-checks every condition itself and can then say which
+        layer, at which node, a value breaks.
         """
         new = copy.copy(self)
         for f in dataclasses.fields(self):  # type: ignore[arg-type]
