@@ -77,7 +77,10 @@ class Network:
                 (*layer.hyper_conditions(), *layer.input_conditions(*inputs)),
                 where if layer.arity else f"{layer!r} ({node})",
             )
-            outputs[node] = layer.output_shape(*inputs)
+            try:
+                outputs[node] = layer.output_shape(*inputs)
+            except ShapeError as err:  # a structural rule, e.g. Flatten dims out of range
+                raise ShapeError(f"{where}: {err}{self._bound()}") from None
             if isinstance(layer, Input):
                 g.nodes[node][NODE_RECORD] = None
                 self._input_conditions.extend(conditions)

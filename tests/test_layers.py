@@ -248,7 +248,9 @@ def test_flatten_dims_are_pytorch_dims_with_the_batch_axis():
     assert one(sc.Flatten(-2), (64, 2, 3)).output_shape == (64, 6)
     with pytest.raises(sc.ShapeError, match="start_dim=0 would merge the batch axis"):
         sc.Flatten(0)
-    with pytest.raises(sc.ShapeError, match="does not fit an input of 3 axes"):
+    with pytest.raises(sc.ShapeError, match=r"^Flatten\(start_dim=5\) at layer 0 \(flatten1\): "
+                                            r"start_dim and end_dim must lie within the input's "
+                                            r"4 axes \(batch included; 3 per sample\)"):
         sc.Sequential(sc.Flatten(5), input_shape=(64, 2, 3))
 
 

@@ -51,8 +51,9 @@ class Flatten(Layer):
         end = self.end_dim % rank if -rank <= self.end_dim < rank else None
         if start is None or end is None or self.start_dim >= rank or start == 0 or start > end:
             raise ShapeError(
-                f"{self!r} does not fit an input of {len(x)} axes per sample "
-                f"({rank} with the batch axis): dims out of range or start after end"
+                f"start_dim and end_dim must lie within the input's {rank} axes (batch "
+                f"included; {len(x)} per sample), start first (got {self.start_dim}, "
+                f"{self.end_dim})"
             )
         return start - 1, end - 1
 
