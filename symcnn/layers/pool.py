@@ -69,7 +69,7 @@ class _PoolNd(Layer):
         (x,) = inputs
         if self.ceil_mode:
             return tuple(
-                at_least(out, 1, f"the output {axis} must be at least 1", f"output {axis}", "1")
+                at_least(out, 1, f"the output {axis} must be at least 1", f"output {axis}")
                 for axis, out in zip(
                     axis_names(self.ndim), self.output_shape(x).spatial, strict=True
                 )
