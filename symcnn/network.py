@@ -9,7 +9,9 @@ import networkx as nx
 import sympy
 from sympy.logic.boolalg import Boolean
 
+from . import analysis
 from .condition import Condition
+from .domain import simplify_domain
 from .errors import GraphError, ShapeError
 from .layers import Input, Layer
 from .printing import text
@@ -46,6 +48,7 @@ class Network:
         self._order = _topological_order(self._graph)
         self._input_conditions: list[Condition] = []
         self._records = self._derive()
+        self._constraints: tuple[Boolean, ...] | None = None
 
     # -- derivation ---------------------------------------------------------------------
     def _derive(self) -> tuple[LayerRecord, ...]:
@@ -181,12 +184,17 @@ class Network:
 
     @property
     def constraints(self) -> tuple[Boolean, ...]:
-        """Relations that must hold for the network to be valid and are not yet decided."""
-        out: list[Boolean] = []
-        for cond in self.conditions:
-            if cond.relation not in out:
-                out.append(cond.relation)
-        return tuple(out)
+        """The validity domain: relations still undecided, simplified.
+
+        Floors are removed where an identity allows, bounds are solved for the input's
+        symbols and bounds implied by stronger ones dropped: the seed network with a lazy
+        linear layer gives ``(n >= 4*k + 2,)``. :attr:`conditions` keeps every rule as the
+        layers state it, with its explanation.
+        """
+        if self._constraints is None:
+            prefer = sorted((s for i in self.inputs for s in i.free_symbols), key=str)
+            self._constraints = simplify_domain((c.relation for c in self.conditions), prefer)
+        return self._constraints
 
     @property
     def conditions(self) -> tuple[Condition, ...]:
@@ -251,6 +259,79 @@ class Network:
                 raise ShapeError(f"{symbol} is a positive integer and cannot be {size}")
             resolved[symbol] = size
         return resolved
+
+    # -- questions (symcnn.analysis) ----------------------------------------------------
+    def is_valid(self, point: Mapping[Any, Any]) -> bool:
+        """Whether every layer is valid at ``point`` (every symbol given), a plain bool.
+
+        Examples
+        --------
+        >>> import symcnn as sc
+        >>> n = sc.symbols("n")
+        >>> net = sc.Sequential(sc.Conv2d(1, 8, 5), sc.MaxPool2d(2), input_shape=(1, n, n))
+        >>> net.is_valid({n: 6}), net.is_valid({n: 5})
+        (True, False)
+        """
+        return analysis.is_valid(self, point)
+
+    def violation(self, point: Mapping[Any, Any]) -> str | None:
+        """The first layer and rule that fail at ``point``, with the numbers; None if valid.
+
+        Examples
+        --------
+        >>> import symcnn as sc
+        >>> n = sc.symbols("n")
+        >>> net = sc.Sequential(sc.Conv2d(1, 8, 5), sc.MaxPool2d(2), input_shape=(1, n, n))
+        >>> print(net.violation({n: 5}))
+        MaxPool2d(kernel_size=2) at layer 1 (pool1): the kernel must fit in the padded input
+        height (got padded height = 1, effective kernel size = 2) (n=5)
+        """
+        return analysis.violation(self, point)
+
+    def min_input(self, x: sympy.Symbol | str, fixed: Mapping[Any, Any] | None = None) -> int:
+        """The smallest value of size symbol ``x`` for which every layer is valid, exactly.
+
+        Examples
+        --------
+        >>> import symcnn as sc
+        >>> n, k = sc.symbols("n k")
+        >>> net = sc.Sequential(sc.Conv2d(1, 8, k), sc.MaxPool2d(3), input_shape=(1, n, n))
+        >>> net.min_input(n, {k: 5})
+        7
+        """
+        return analysis.smallest(self, x, fixed)
+
+    def smallest(
+        self,
+        x: sympy.Symbol | str,
+        fixed: Mapping[Any, Any] | None = None,
+        *,
+        require: Iterable[Boolean] = (),
+    ) -> int:
+        """:func:`symcnn.analysis.smallest`: the least valid ``x`` meeting ``require``."""
+        return analysis.smallest(self, x, fixed, require=require)
+
+    def largest(
+        self,
+        x: sympy.Symbol | str,
+        fixed: Mapping[Any, Any] | None = None,
+        *,
+        require: Iterable[Boolean] = (),
+    ) -> int | sympy.Expr:
+        """:func:`symcnn.analysis.largest`: the greatest valid ``x`` meeting ``require``."""
+        return analysis.largest(self, x, fixed, require=require)
+
+    def leading_term(self, quantity: str, x: sympy.Symbol | str) -> sympy.Expr:
+        """The highest-order term of a total (``"products"``, ...) as ``x`` grows."""
+        analysis._check_quantity(quantity)
+        symbol = self._resolve({x: 1}).popitem()[0] if isinstance(x, str) else x
+        return analysis.leading_term(getattr(self, quantity), symbol)
+
+    def dominant(
+        self, quantity: str, x: sympy.Symbol | None = None, at: Mapping[Any, Any] | None = None
+    ) -> LayerRecord:
+        """:func:`symcnn.analysis.dominant`: the layer with the largest ``quantity``."""
+        return analysis.dominant(self, quantity, x, at)
 
     # -- checks -------------------------------------------------------------------------
     def check_exact_fit(self) -> tuple[Boolean, ...]:

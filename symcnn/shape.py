@@ -93,6 +93,11 @@ class Shape(tuple):
         return sympy.Mul(*self)
 
     @property
+    def free_symbols(self) -> set[sympy.Basic]:
+        """Symbols appearing in any size."""
+        return set().union(*(d.free_symbols for d in self))
+
+    @property
     def channels(self) -> sympy.Expr:
         """The leading (channel or feature) size."""
         return self[0]

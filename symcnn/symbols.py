@@ -14,7 +14,8 @@ def symbols(names: str, **assumptions: Any) -> Any:
 
     Sizes, kernels, strides and channels are positive integers; declaring them so is what
     lets sympy decide ``n + 2 >= 1`` or simplify ``floor(2*n/2)``. Extra assumptions are
-    passed through to :func:`sympy.symbols`.
+    passed through to :func:`sympy.symbols`; ``nonnegative=True`` makes a symbol that may
+    be zero, as a padding may.
 
     Parameters
     ----------
@@ -31,6 +32,10 @@ def symbols(names: str, **assumptions: Any) -> Any:
     >>> n, k = symbols("n k")
     >>> n.is_integer, n.is_positive
     (True, True)
+    >>> p = symbols("p", nonnegative=True)
+    >>> p.is_positive, p.is_nonnegative
+    (None, True)
     """
-    options = {"integer": True, "positive": True, **assumptions}
+    sign = {} if {"nonnegative", "positive"} & set(assumptions) else {"positive": True}
+    options = {"integer": True, **sign, **assumptions}
     return sympy.symbols(names, **options)

@@ -1,0 +1,136 @@
+"""The validity domain: conditions with their floors removed, merged, redundancy dropped.
+
+For integer ``u`` and ``m`` and a positive integer ``a``:
+
+    ⌊u/a⌋ ≥ m  ⟺  u ≥ a·m            ⌈u/a⌉ ≥ m  ⟺  u ≥ a·(m − 1) + 1
+    ⌊u/a⌋ ≤ m  ⟺  u ≤ a·m + a − 1    ⌈u/a⌉ ≤ m  ⟺  u ≤ a·m
+
+so a condition with one floor atom becomes a floor-free one. Linear conditions are then
+solved for a preferred symbol (``n ≥ 4·k + 2``) and a bound implied by a stronger one on the
+same symbol is dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import sympy
+from sympy.logic.boolalg import Boolean, BooleanFalse, BooleanTrue
+
+from .canonical import canonical
+
+__all__ = ["simplify_domain", "simplify_relation"]
+
+
+def simplify_relation(rel: Boolean, prefer: Iterable[sympy.Symbol] = ()) -> Boolean:
+    """An equivalent, floor-free where possible, relation over positive integers.
+
+    Examples
+    --------
+    >>> import symcnn as sc
+    >>> n, k = sc.symbols("n k")
+    >>> simplify_relation(sympy.Ge(sympy.floor((n - k + 1) / 3) - k + 1, 2), prefer=[n])
+    n >= 4*k + 2
+    """
+    if not isinstance(rel, (sympy.Ge, sympy.Le, sympy.Gt, sympy.Lt)):
+        return rel
+    # every order relation as  e >= 0  over the integers
+    if isinstance(rel, sympy.Ge):
+        e = rel.lhs - rel.rhs
+    elif isinstance(rel, sympy.Gt):
+        e = rel.lhs - rel.rhs - 1
+    elif isinstance(rel, sympy.Le):
+        e = rel.rhs - rel.lhs
+    else:
+        e = rel.rhs - rel.lhs - 1
+    e = _unfloor(canonical(sympy.expand(e)))
+    return _solved(sympy.Ge(e, 0), list(prefer))
+
+
+def _unfloor(e: sympy.Expr) -> sympy.Expr:
+    """Remove floor atoms from ``e >= 0`` while exactly one appears with coefficient ±1."""
+    for _ in range(8):
+        atoms = e.atoms(sympy.floor, sympy.ceiling)
+        if len(atoms) != 1:
+            return e
+        (atom,) = atoms
+        coeff = e.coeff(atom)
+        rest = sympy.expand(e - coeff * atom)
+        if coeff not in (1, -1) or rest.has(atom) or not _integer(rest):
+            return e
+        u, a = sympy.fraction(sympy.together(atom.args[0]))
+        if not (_integer(u) and a.is_integer and a.is_positive):
+            return e
+        m = -rest * coeff  # atom >= m (coeff 1) or atom <= m (coeff -1)
+        if coeff == 1:
+            bound = a * m if isinstance(atom, sympy.floor) else a * (m - 1) + 1
+            e = sympy.expand(u - bound)
+        else:
+            bound = a * m + a - 1 if isinstance(atom, sympy.floor) else a * m
+            e = sympy.expand(bound - u)
+    return e
+
+
+def _integer(e: sympy.Expr) -> bool:
+    from .shape import _integer_valued
+
+    return bool(e.is_integer) or _integer_valued(e)
+
+
+def _solved(rel: Boolean, prefer: list[sympy.Symbol]) -> Boolean:
+    """``e >= 0`` written as ``x >= ...`` or ``x <= ...`` for a preferred symbol x."""
+    if isinstance(rel, (BooleanTrue, BooleanFalse)):
+        return rel
+    e = rel.lhs - rel.rhs
+    symbols = [s for s in prefer if s in e.free_symbols] + sorted(
+        (s for s in e.free_symbols if s not in prefer), key=str
+    )
+    for x in symbols:
+        poly = sympy.Poly(e, x) if e.is_polynomial(x) else None
+        if poly is None or poly.degree() != 1:
+            continue
+        coeff = poly.coeff_monomial(x)
+        if coeff not in (1, -1):
+            continue
+        rest = sympy.expand(e - coeff * x)
+        return sympy.Ge(x, -rest) if coeff == 1 else sympy.Le(x, rest)
+    return rel
+
+
+def simplify_domain(
+    relations: Iterable[Boolean], prefer: Iterable[sympy.Symbol] = ()
+) -> tuple[Boolean, ...]:
+    """Simplify each relation, then drop duplicates, truths and bounds implied by others.
+
+    Returns ``(sympy.false,)`` when some relation is provably false.
+
+    Examples
+    --------
+    >>> import symcnn as sc
+    >>> n, k = sc.symbols("n k")
+    >>> simplify_domain([sympy.Ge(n, k), sympy.Ge(n - k + 1, 3), sympy.Ge(n, 4 * k + 2)], [n])
+    (n >= 4*k + 2,)
+    """
+    prefer = list(prefer)
+    kept: list[Boolean] = []
+    for rel in relations:
+        rel = simplify_relation(rel, prefer)
+        if isinstance(rel, BooleanFalse):
+            return (sympy.false,)
+        if isinstance(rel, BooleanTrue) or rel in kept:
+            continue
+        kept.append(rel)
+    return tuple(r for r in kept if not any(_implies(o, r) for o in kept if o is not r))
+
+
+def _implies(stronger: Boolean, weaker: Boolean) -> bool:
+    """Whether one bound on a symbol makes another on the same symbol redundant."""
+    if type(stronger) is not type(weaker) or not isinstance(stronger, (sympy.Ge, sympy.Le)):
+        return False
+    if stronger.lhs != weaker.lhs or not stronger.lhs.is_Symbol:
+        return False
+    gap = stronger.rhs - weaker.rhs
+    if isinstance(stronger, sympy.Le):
+        gap = -gap
+    # strictly stronger, or equal but listed first (handled by the duplicate check)
+    return bool(gap.is_positive)

@@ -1,0 +1,184 @@
+"""Exact integer solutions of size conditions in one variable.
+
+A network's conditions, once every symbol but one (say ``n``) has a value, are relations
+between polynomials in ``n`` and floors ``⌊(α·n + β)/d⌋`` of linear functions of it. With
+``L`` the least common multiple of the floors' denominators, writing ``n = L·t + r`` for each
+residue ``r`` turns every floor into a linear function of ``t``, so each relation becomes a
+polynomial relation in ``t`` that sympy solves exactly over the reals. The smallest (or
+largest) integer ``t`` in the intersection, over all residues, gives the answer: no range
+is guessed and nothing is sampled.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import sympy
+from sympy.logic.boolalg import Boolean, BooleanFalse, BooleanTrue
+
+from .errors import SymcnnError
+
+__all__ = ["largest_integer", "smallest_integer"]
+
+_t = sympy.Symbol("t", real=True)
+
+
+def smallest_integer(relations: Iterable[Boolean], x: sympy.Symbol, lower: int = 1) -> int | None:
+    """The smallest integer ``x >= lower`` satisfying every relation, or None if there is none.
+
+    Examples
+    --------
+    >>> import symcnn as sc
+    >>> n = sc.symbols("n")
+    >>> smallest_integer([sympy.Ge(sympy.floor((n - 16) / 6), 1)], n)
+    22
+    >>> width = sympy.floor((n - 16) / 6)
+    >>> smallest_integer([sympy.Eq(64 * width**2, 256)], n)  # width -2 counts too
+    4
+    >>> smallest_integer([sympy.Eq(64 * width**2, 256), sympy.Ge(width, 1)], n)
+    28
+    """
+    found = [_extreme(s, smallest=True) for s in _solution_sets(relations, x, lower)]
+    values = [v for v in found if v is not None]
+    return min(values) if values else None
+
+
+def largest_integer(
+    relations: Iterable[Boolean], x: sympy.Symbol, lower: int = 1
+) -> int | sympy.Expr | None:
+    """The largest integer ``x >= lower`` satisfying every relation.
+
+    Returns ``sympy.oo`` when the solutions are unbounded and None when there are none.
+
+    Examples
+    --------
+    >>> import symcnn as sc
+    >>> n = sc.symbols("n")
+    >>> largest_integer([sympy.Le(32 * n**2, 10**6)], n)
+    176
+    """
+    found = [_extreme(s, smallest=False) for s in _solution_sets(relations, x, lower)]
+    values = [v for v in found if v is not None]
+    if not values:
+        return None
+    return sympy.oo if any(v == sympy.oo for v in values) else max(values)
+
+
+def _solution_sets(relations: Iterable[Boolean], x: sympy.Symbol, lower: int) -> list[Any]:
+    """Per residue class r of x modulo L: the (x - r)/L values solving everything, as a Set."""
+    rels = []
+    for rel in relations:
+        if isinstance(rel, BooleanTrue):
+            continue
+        if isinstance(rel, BooleanFalse):
+            return []
+        extra = rel.free_symbols - {x}
+        if extra:
+            names = ", ".join(sorted(map(str, extra)))
+            raise SymcnnError(f"cannot solve for {x}: {rel} still depends on {names}")
+        rels.append(_without_mod(rel))
+    period = _period(rels, x)
+    sets = []
+    for r in range(period):
+        bound = sympy.Interval(sympy.Rational(lower - r, period), sympy.oo)
+        current: Any = bound
+        for rel in rels:
+            local = _linearize(rel, x, period, r)
+            if isinstance(local, BooleanTrue):
+                continue
+            if isinstance(local, BooleanFalse):
+                current = sympy.EmptySet
+                break
+            current = current.intersect(_solve(local))
+            if current is sympy.EmptySet:
+                break
+        sets.append((period, r, current))
+    return sets
+
+
+def _without_mod(rel: Boolean) -> Boolean:
+    """Rewrite Mod(a, m) as a - m·⌊a/m⌋, so every atom is a floor."""
+    return rel.replace(sympy.Mod, lambda a, m: a - m * sympy.floor(a / m))
+
+
+def _rounding_atoms(expr: Any) -> set[Any]:
+    return set(expr.atoms(sympy.floor, sympy.ceiling))
+
+
+def _linear_parts(atom: Any, x: sympy.Symbol) -> tuple[sympy.Rational, sympy.Rational]:
+    arg = sympy.expand(atom.args[0])
+    if _rounding_atoms(arg):
+        raise SymcnnError(f"cannot solve exactly: {atom} nests a floor the canonical form keeps")
+    poly = sympy.Poly(arg, x)
+    if poly.degree() > 1 or not all(c.is_Rational for c in poly.all_coeffs()):
+        raise SymcnnError(f"cannot solve exactly: {atom} is not a floor of a linear function")
+    coeffs = poly.all_coeffs()
+    return (coeffs[0], coeffs[1]) if len(coeffs) == 2 else (sympy.Integer(0), coeffs[0])
+
+
+def _period(rels: list[Any], x: sympy.Symbol) -> int:
+    period = 1
+    for rel in rels:
+        for atom in _rounding_atoms(rel):
+            slope, _ = _linear_parts(atom, x)
+            period = math.lcm(period, int(sympy.Rational(slope).q))
+    return period
+
+
+def _linearize(rel: Any, x: sympy.Symbol, period: int, r: int) -> Any:
+    """The relation on the residue class x = period·t + r, with floors linear in t."""
+    replacements = {}
+    for atom in _rounding_atoms(rel):
+        slope, offset = _linear_parts(atom, x)
+        constant = type(atom)(slope * r + offset)  # a number: the floor of the residue part
+        replacements[atom] = slope * period * _t + constant
+    local = rel.xreplace(replacements).subs(x, period * _t + r)
+    return local
+
+
+def _solve(rel: Any) -> Any:
+    if isinstance(rel, sympy.Ne):
+        return sympy.Complement(sympy.Reals, sympy.solveset(rel.lhs - rel.rhs, _t, sympy.Reals))
+    return sympy.solveset(rel, _t, sympy.Reals)
+
+
+def _extreme(entry: tuple[int, int, Any], smallest: bool) -> int | Any | None:
+    period, r, solution = entry
+    ts = _integer_extreme(solution, smallest)
+    if ts is None or ts in (sympy.oo, -sympy.oo):
+        return ts
+    return period * int(ts) + r
+
+
+def _integer_extreme(s: Any, smallest: bool) -> Any:
+    """The smallest (largest) integer in a real Set; oo when unbounded; None when empty."""
+    if s is sympy.EmptySet:
+        return None
+    if isinstance(s, sympy.Union):
+        found = [_integer_extreme(a, smallest) for a in s.args]
+        found = [f for f in found if f is not None]
+        if not found:
+            return None
+        if not smallest and sympy.oo in found:
+            return sympy.oo
+        return min(found) if smallest else max(found)
+    if isinstance(s, sympy.FiniteSet):
+        ints = [int(v) for v in s if v.is_integer]
+        return (min(ints) if smallest else max(ints)) if ints else None
+    if isinstance(s, sympy.Interval):
+        lo = sympy.ceiling(s.start) if s.start != -sympy.oo else None
+        if lo is not None and s.left_open and lo == s.start:
+            lo += 1
+        hi = sympy.floor(s.end) if s.end != sympy.oo else None
+        if hi is not None and s.right_open and hi == s.end:
+            hi -= 1
+        if lo is not None and hi is not None and lo > hi:
+            return None
+        if smallest:
+            if lo is None:
+                raise SymcnnError("the solutions are unbounded below")
+            return lo
+        return sympy.oo if hi is None else hi
+    raise SymcnnError(f"cannot find integer solutions in {s}")
