@@ -35,6 +35,7 @@ from .layers import (
     View,
 )
 from .network import Network, Sequential
+from .printing import format_formula
 from .record import LayerRecord
 from .shape import Shape, as_size
 from .sizes import conv_output_size, pool_output_size, same_padding
@@ -73,6 +74,7 @@ __all__ = [
     "View",
     "as_size",
     "conv_output_size",
+    "format_formula",
     "pool_output_size",
     "same_padding",
     "symbols",

@@ -7,7 +7,7 @@ from typing import Any
 import sympy
 from sympy.printing.str import StrPrinter
 
-__all__ = ["text"]
+__all__ = ["format_formula", "text"]
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
@@ -72,3 +72,7 @@ def text(expr: Any, *, atom: bool = False) -> str:
     if atom and isinstance(expr, sympy.Add):
         return f"({out})"
     return out
+
+
+#: Public name of :func:`text`, re-exported as ``symcnn.format_formula``.
+format_formula = text

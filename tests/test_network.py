@@ -185,7 +185,8 @@ def test_public_api_snapshot():
         "GraphError", "Hardswish", "Input", "Layer", "LayerRecord", "LazyLinear", "LeakyReLU",
         "Linear", "MaxPool2d", "Network", "ReLU", "ReLU6", "Reshape", "Sequential", "Shape",
         "ShapeError", "SiLU", "Sigmoid", "SpecError", "SymcnnError", "Tanh",
-        "UnsupportedLayerError", "View", "as_size", "conv_output_size", "pool_output_size",
+        "UnsupportedLayerError", "View", "as_size", "conv_output_size", "format_formula",
+        "pool_output_size",
         "same_padding", "symbols", "to_text",
     ])
     for name in sc.__all__:

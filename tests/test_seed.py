@@ -131,7 +131,7 @@ def test_lazy_linear_seed_variant(nk):
     assert net["linear1"].params == 200 * (64 * width2**2 + 1)
     # the closed form of lenet-table.md, structurally
     assert net.params == 2080 * k**2 + 12800 * width2**2 + 2306
-    assert sc.printing.text(net.params) == "2080·k² + 12800·⌊(n - 4·k + 4)/6⌋² + 2306"
+    assert sc.format_formula(net.params) == "2080·k² + 12800·⌊(n - 4·k + 4)/6⌋² + 2306"
     at28 = net.subs({"n": 28, "k": 5})
     assert at28.params == 105506
     assert at28.products == 1333200
