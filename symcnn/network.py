@@ -54,6 +54,7 @@ class Network:
     def _derive(self) -> tuple[LayerRecord, ...]:
         g = self._graph
         outputs: dict[Any, Shape] = {}
+        domains: dict[Any, tuple[tuple[str, Condition], ...]] = {}
         seen: set[int] = set()
         records: list[LayerRecord] = []
         for node in self._order:
@@ -76,10 +77,14 @@ class Network:
                             f"{where} needs a per-sample input of {layer.input_rank} axes "
                             f"(C, H, W), got {x}{self._bound()}"
                         )
+            if not layer.arity:
+                where = f"{layer!r} ({node})"
             conditions = self._settle(
-                (*layer.hyper_conditions(), *layer.input_conditions(*inputs)),
-                where if layer.arity else f"{layer!r} ({node})",
+                (*layer.hyper_conditions(), *layer.input_conditions(*inputs)), where
             )
+            upstream = [located for p in preds for located in domains[p]]
+            own = [(where, c) for c in conditions]
+            domains[node] = tuple(dict.fromkeys([*upstream, *own]))
             try:
                 outputs[node] = layer.output_shape(*inputs)
             except ShapeError as err:  # a structural rule, e.g. Flatten dims out of range
@@ -98,6 +103,7 @@ class Network:
                 products_derivation=layer.products(*inputs),
                 conditions=conditions,
                 shared=id(layer) in seen,
+                domain=domains[node],
             )
             seen.add(id(layer))
             g.nodes[node][NODE_RECORD] = record
@@ -259,6 +265,38 @@ class Network:
                 raise ShapeError(f"{symbol} is a positive integer and cannot be {size}")
             resolved[symbol] = size
         return resolved
+
+    # -- exact evaluation over many sizes -------------------------------------------------
+    def evaluate(self, quantity: str, *, on_invalid: str = "raise", **values: Any) -> Any:
+        """A total (``"params"``, ``"products"``, ``"output_elements"``) at many sizes, exactly.
+
+        Values are given by symbol name, as integers or integer arrays that broadcast
+        together. Floors are integer floor divisions, never float rounding; the result is a
+        numpy int64 array when every intermediate provably fits, else an object array of
+        Python ints. A point outside the validity domain raises
+        :class:`~symcnn.errors.ShapeError` naming the first such point, its layer, the rule
+        and the numbers; with ``on_invalid="mask"`` such points are masked out of a
+        ``numpy.ma.MaskedArray`` instead. Needs numpy (``pip install "symcnn[numpy]"``).
+
+        Examples
+        --------
+        >>> import symcnn as sc
+        >>> n, k = sc.symbols("n k")
+        >>> net = sc.Sequential(sc.Conv2d(1, 8, k), sc.MaxPool2d(2), input_shape=(1, n, n))
+        >>> net.evaluate("products", n=[6, 28, 10**6], k=5)
+        array([            800,          115200, 199998400003200])
+        >>> net.evaluate("products", n=[5, 6], k=5)
+        Traceback (most recent call last):
+        ...
+        symcnn.errors.ShapeError: MaxPool2d(kernel_size=2) at layer 1 (pool1): the kernel must
+        fit in the padded input height (got padded height = 1, effective kernel size = 2)
+        (n=5, k=5)
+        """
+        from .sweep import evaluate_checked
+
+        analysis._check_quantity(quantity)
+        domain = tuple(dict.fromkeys(loc for r in self._records for loc in r.domain))
+        return evaluate_checked(getattr(self, quantity), domain, values, on_invalid)
 
     # -- questions (symcnn.analysis) ----------------------------------------------------
     def is_valid(self, point: Mapping[Any, Any]) -> bool:

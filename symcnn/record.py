@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import sympy
 from sympy.logic.boolalg import Boolean
@@ -39,6 +40,9 @@ class LayerRecord:
     shared : bool
         Whether this layer object already appeared at an earlier node: its parameters are
         then counted there, once, as ``torch.nn.Module.parameters()`` does.
+    domain : tuple of (str, Condition)
+        The undecided conditions of this layer and of every layer and input it depends on,
+        each with the place it comes from: what :meth:`evaluate` checks.
     """
 
     index: int
@@ -50,6 +54,7 @@ class LayerRecord:
     products_derivation: Derivation
     conditions: tuple[Condition, ...] = ()
     shared: bool = False
+    domain: tuple[tuple[str, Condition], ...] = ()
 
     @property
     def input_shape(self) -> Shape:
@@ -90,6 +95,15 @@ class LayerRecord:
     def products_text(self) -> str:
         """The product count with its derivation: ``32·24²·5² = 460800``."""
         return _with_derivation(self.products_derivation)
+
+
+    def evaluate(self, quantity: str, *, on_invalid: str = "raise", **values: Any) -> Any:
+        """This layer's ``quantity`` at many sizes, exactly; see :meth:`Network.evaluate`."""
+        from .analysis import _check_quantity
+        from .sweep import evaluate_checked
+
+        _check_quantity(quantity)
+        return evaluate_checked(getattr(self, quantity), self.domain, values, on_invalid)
 
 
 def _with_derivation(d: Derivation) -> str:

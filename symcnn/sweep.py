@@ -1,0 +1,72 @@
+"""Exact evaluation of a quantity over many sizes, never at a point outside the domain."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sympy
+
+from .condition import Condition
+from .errors import ShapeError
+from .printing import text
+
+__all__ = ["evaluate_checked"]
+
+#: A condition with the place it comes from: ``"MaxPool2d(kernel_size=2) at layer 4 (pool2)"``.
+Located = tuple[str, Condition]
+
+
+def evaluate_checked(
+    expr: sympy.Expr,
+    domain: Sequence[Located],
+    values: Mapping[str, Any],
+    on_invalid: str = "raise",
+) -> Any:
+    """Evaluate ``expr`` exactly at every point of ``values``, checking ``domain`` first.
+
+    ``values`` maps symbol names to integers or integer arrays (broadcast together). A
+    point where some condition fails raises :class:`~symcnn.errors.ShapeError` naming the
+    first such point, its layer, the rule and the numbers (``on_invalid="raise"``), or is
+    masked out of a ``numpy.ma.MaskedArray`` (``on_invalid="mask"``).
+    """
+    from .evaluate import evaluate, holds
+
+    if on_invalid not in ("raise", "mask"):
+        raise ShapeError(f"on_invalid must be 'raise' or 'mask' (got {on_invalid!r})")
+    symbols: set[sympy.Basic] = set(sympy.sympify(expr).free_symbols)
+    for _, cond in domain:
+        symbols |= cond.relation.free_symbols
+    by_name = {str(s): s for s in symbols}
+    unknown = sorted(set(values) - set(by_name))
+    if unknown:
+        raise ShapeError(
+            f"no symbol named {', '.join(unknown)} here (symbols: {', '.join(sorted(by_name))})"
+        )
+    point = {by_name[name]: v for name, v in values.items()}
+    checks = [(where, cond, holds(cond.relation, point)) for where, cond in domain]
+    if on_invalid == "raise":
+        for where, cond, ok in checks:
+            if ok is False or (not isinstance(ok, bool) and not ok.all()):
+                _raise_first(checks, point)
+        return evaluate(expr, point)
+    import numpy as np
+
+    result = evaluate(expr, point)
+    valid = np.logical_and.reduce([np.asarray(ok) for _, _, ok in checks] or [np.True_])
+    return np.ma.masked_array(result, mask=np.broadcast_to(~valid, np.shape(result)))
+
+
+def _raise_first(checks: list[tuple[str, Condition, Any]], point: Mapping[Any, Any]) -> None:
+    """Raise for the first failing point (in array order) and its first failing layer."""
+    import numpy as np
+
+    arrays = [np.asarray(ok) for _, _, ok in checks]
+    shape = np.broadcast_shapes(*(a.shape for a in arrays), *(np.shape(v) for v in point.values()))
+    failing = ~np.logical_and.reduce([np.broadcast_to(a, shape) for a in arrays])
+    index = tuple(int(i) for i in np.argwhere(failing)[0]) if shape else ()
+    at = {s: int(np.broadcast_to(np.asarray(v, dtype=object), shape)[index]) for s, v in point.items()}
+    for where, cond, ok in checks:
+        if not np.broadcast_to(np.asarray(ok), shape)[index]:
+            bound = ", ".join(f"{s}={text(v)}" for s, v in at.items())
+            raise ShapeError(f"{where}: {cond.subs(at).explain()} ({bound})")
