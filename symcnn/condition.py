@@ -9,7 +9,19 @@ from typing import Any
 import sympy
 from sympy.logic.boolalg import Boolean, BooleanFalse, BooleanTrue
 
-__all__ = ["Condition", "at_least", "divides", "equal"]
+__all__ = ["Condition", "at_least", "decidable", "divides", "equal"]
+
+
+def decidable(expr: Any) -> bool:
+    """Whether sympy's sign assumptions can be trusted on ``expr``.
+
+    sympy 1.14 misjudges signs across symbolic denominators: for positive integers n and s
+    it claims ``2/(n*s) - 1`` is positive (it is -1/2 at n = s = 2). A symbol under a
+    division therefore leaves a relation undecided, to be checked once numbers are known.
+    """
+    return not any(
+        p.exp.is_negative and p.base.free_symbols for p in sympy.sympify(expr).atoms(sympy.Pow)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +51,8 @@ class Condition:
             return False
         if isinstance(rel, sympy.core.relational.Relational):
             diff = rel.lhs - rel.rhs
+            if not decidable(diff):
+                return None
             sign = {
                 ">=": diff.is_nonnegative,
                 ">": diff.is_positive,
@@ -77,13 +91,14 @@ def at_least(
     """``lhs >= rhs``, reported with both sides named (the right one unless it is a constant)."""
     lhs, rhs = sympy.sympify(lhs), sympy.sympify(rhs)
     values = ((lhs_name, lhs),) if rhs_name is None else ((lhs_name, lhs), (rhs_name, rhs))
-    return Condition(sympy.Ge(lhs, rhs), rule, values)
+    return Condition(sympy.Ge(lhs, rhs, evaluate=decidable(lhs - rhs)), rule, values)
 
 
 def equal(lhs: Any, rhs: Any, rule: str, lhs_name: str, rhs_name: str) -> Condition:
     """``lhs == rhs``, reported with both sides named."""
     lhs, rhs = sympy.sympify(lhs), sympy.sympify(rhs)
-    return Condition(sympy.Eq(lhs, rhs), rule, ((lhs_name, lhs), (rhs_name, rhs)))
+    relation = sympy.Eq(lhs, rhs, evaluate=decidable(lhs - rhs))
+    return Condition(relation, rule, ((lhs_name, lhs), (rhs_name, rhs)))
 
 
 def divides(

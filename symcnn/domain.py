@@ -18,6 +18,7 @@ import sympy
 from sympy.logic.boolalg import Boolean, BooleanFalse, BooleanTrue
 
 from .canonical import canonical
+from .condition import decidable
 
 __all__ = ["simplify_domain", "simplify_relation"]
 
@@ -32,7 +33,9 @@ def simplify_relation(rel: Boolean, prefer: Iterable[sympy.Symbol] = ()) -> Bool
     >>> simplify_relation(sympy.Ge(sympy.floor((n - k + 1) / 3) - k + 1, 2), prefer=[n])
     n >= 4*k + 2
     """
-    if not isinstance(rel, (sympy.Ge, sympy.Le, sympy.Gt, sympy.Lt)):
+    if not isinstance(rel, (sympy.Ge, sympy.Le, sympy.Gt, sympy.Lt)) or not decidable(
+        rel.lhs - rel.rhs
+    ):
         return rel
     # every order relation as  e >= 0  over the integers
     if isinstance(rel, sympy.Ge):
@@ -130,6 +133,8 @@ def _implies(stronger: Boolean, weaker: Boolean) -> bool:
     if stronger.lhs != weaker.lhs or not stronger.lhs.is_Symbol:
         return False
     gap = stronger.rhs - weaker.rhs
+    if not decidable(gap):
+        return False
     if isinstance(stronger, sympy.Le):
         gap = -gap
     # strictly stronger, or equal but listed first (handled by the duplicate check)

@@ -19,11 +19,12 @@ class _TextPrinter(StrPrinter):
 
     def _print_Pow(self, expr: sympy.Pow, rational: bool = False) -> str:
         base, exp = expr.as_base_exp()
+        lifted = self.parenthesize(base, sympy.printing.precedence.PRECEDENCE["Pow"])
         if exp.is_Integer and exp > 1:
-            return self.parenthesize(base, sympy.printing.precedence.PRECEDENCE["Pow"]) + str(
-                exp
-            ).translate(_SUPERSCRIPT)
-        return str(super()._print_Pow(expr, rational))
+            return lifted + str(exp).translate(_SUPERSCRIPT)
+        if exp.is_Atom and not exp.is_negative:
+            return f"{lifted}^{self._print(exp)}"
+        return str(super()._print_Pow(expr, rational)).replace("**", "^")
 
     def _as_ordered_terms(self, expr: sympy.Expr, order: Any = None) -> list[sympy.Expr]:
         # n - 4·k + 4 rather than sympy's -4·k + n + 4: positive terms lead, the constant

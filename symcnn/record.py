@@ -96,9 +96,8 @@ class LayerRecord:
         """The product count with its derivation: ``32·24²·5² = 460800``."""
         return _with_derivation(self.products_derivation)
 
-
     def evaluate(self, quantity: str, *, on_invalid: str = "raise", **values: Any) -> Any:
-        """This layer's ``quantity`` at many sizes, exactly; see :meth:`Network.evaluate`."""
+        """The ``quantity`` of this layer at many sizes, exactly; see :meth:`Network.evaluate`."""
         from .analysis import _check_quantity
         from .sweep import evaluate_checked
 

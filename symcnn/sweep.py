@@ -46,14 +46,13 @@ def evaluate_checked(
     point = {by_name[name]: v for name, v in values.items()}
     checks = [(where, cond, holds(cond.relation, point)) for where, cond in domain]
     if on_invalid == "raise":
-        for where, cond, ok in checks:
-            if ok is False or (not isinstance(ok, bool) and not ok.all()):
-                _raise_first(checks, point)
+        if any(ok is False or (not isinstance(ok, bool) and not ok.all()) for *_, ok in checks):
+            _raise_first(checks, point)
         return evaluate(expr, point)
     import numpy as np
 
     result = evaluate(expr, point)
-    valid = np.logical_and.reduce([np.asarray(ok) for _, _, ok in checks] or [np.True_])
+    valid = np.logical_and.reduce([np.asarray(ok) for _, _, ok in checks] or [np.asarray(True)])
     return np.ma.masked_array(result, mask=np.broadcast_to(~valid, np.shape(result)))
 
 
@@ -65,7 +64,9 @@ def _raise_first(checks: list[tuple[str, Condition, Any]], point: Mapping[Any, A
     shape = np.broadcast_shapes(*(a.shape for a in arrays), *(np.shape(v) for v in point.values()))
     failing = ~np.logical_and.reduce([np.broadcast_to(a, shape) for a in arrays])
     index = tuple(int(i) for i in np.argwhere(failing)[0]) if shape else ()
-    at = {s: int(np.broadcast_to(np.asarray(v, dtype=object), shape)[index]) for s, v in point.items()}
+    at = {
+        s: int(np.broadcast_to(np.asarray(v, dtype=object), shape)[index]) for s, v in point.items()
+    }  # noqa: E501
     for where, cond, ok in checks:
         if not np.broadcast_to(np.asarray(ok), shape)[index]:
             bound = ", ".join(f"{s}={text(v)}" for s, v in at.items())

@@ -159,3 +159,18 @@ def test_smallest_and_largest_integer_equal_brute_force(pairs):
 def test_simplified_relation_is_equivalent(pair, value):
     rel, check = pair
     assert bool(simplify_relation(rel, [n]).subs(n, value)) == check(value)
+
+
+def test_symbolic_denominators_are_left_undecided():
+    # sympy 1.14 claims 2/(n*s) - 1 > 0 for positive integers (false at n = s = 2): a
+    # relation across a symbolic division must wait for numbers, not be dropped as true.
+    from symcnn.condition import at_least
+
+    s = sc.symbols("s")
+    cond = at_least(2 / (n * s), 1, "a rule", "lhs")
+    assert cond.decide() is None
+    assert cond.subs({n: 2, s: 2}).decide() is False
+    assert cond.subs({n: 1, s: 2}).decide() is True
+    strided = sc.Sequential(sc.Conv2d(1, 1, 3, stride=s), sc.MaxPool2d(2), input_shape=(1, n, n))
+    assert strided.constraints == (sympy.Ge(n, 3), sympy.Ge(sympy.floor((n + s - 3) / s), 2))
+    assert strided.is_valid({n: 5, s: 2}) and not strided.is_valid({n: 5, s: 3})

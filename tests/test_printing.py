@@ -21,6 +21,8 @@ def test_text_writes_floors_as_people_do():
     assert text(sympy.Eq(n, 3)) == "n = 3"
     assert text(n - k + 1, atom=True) == "(n - k + 1)"
     assert text(n**10) == "n¹⁰"
+    assert text(2**n) == "2^n"
+    assert text(1 / (n + 1)) == "1/(n + 1)"
 
 
 def test_derivations_render_as_on_the_slide():

@@ -1,0 +1,250 @@
+"""Benchmark: exact vectorized evaluation of the seed network's total products.
+
+Run with ``python benchmarks/bench_evaluate.py``. Evaluates the seed LeNet's total-products
+formula at 10**6 input sizes n = 22 .. 10**6 + 21 (k = 5) and compares symcnn.evaluate with
+sympy.lambdify (numpy, float-based) and with a pure-Python integer loop. Times are medians.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import sympy
+
+import symcnn
+from symcnn.evaluate import compile_expr, evaluate
+
+REPEATS = 15
+SIZES = 10**6
+LOOP_SIZES = 10**5
+SUBS_SIZES = 200
+
+n, k = symcnn.symbols("n k")
+# The seed network's total products, written out (not derived) so that this benchmark does
+# not depend on symcnn.network.
+PRODUCTS = (
+    32 * k**2 * (n - k + 1) ** 2 + 2048 * k**2 * (sympy.floor((n - k + 1) / 3) - k + 1) ** 2 + 53200
+)
+
+
+def median_seconds(runs: dict[str, Callable[[], Any]]) -> dict[str, tuple[float, Any]]:
+    """Median wall time and last result of each run, the runs interleaved round-robin so
+    that a noisy neighbour slows every method alike."""
+    times: dict[str, list[float]] = {name: [] for name in runs}
+    results: dict[str, Any] = {}
+    for _ in range(REPEATS):
+        for name, run in runs.items():
+            start = time.perf_counter()
+            results[name] = run()
+            times[name].append(time.perf_counter() - start)
+    return {name: (statistics.median(times[name]), results[name]) for name in runs}
+
+
+def products_loop(sizes: range, kernel: int) -> list[int]:
+    """The formula by hand, in Python ints."""
+    out = []
+    for size in sizes:
+        width = size - kernel + 1
+        pooled = width // 3 - kernel + 1
+        out.append(32 * kernel**2 * width**2 + 2048 * kernel**2 * pooled**2 + 53200)
+    return out
+
+
+def lazy_products_loop(sizes: range, kernel: int) -> list[int]:
+    """The seed network with Flatten + LazyLinear(200), by hand: its linear layer grows."""
+    out = []
+    for size in sizes:
+        width = size - kernel + 1
+        pooled = width // 3 - kernel + 1
+        features = 64 * ((size - 4 * kernel + 4) // 6) ** 2
+        out.append(32 * kernel**2 * width**2 + 2048 * kernel**2 * pooled**2 + 200 * features + 2000)
+    return out
+
+
+def seed_network() -> symcnn.Network:
+    """The seed network as DESIGN.md writes it (Flatten, LazyLinear): valid for n >= 4k + 2."""
+    return symcnn.Sequential(
+        symcnn.Conv2d(1, 32, kernel_size=k),
+        symcnn.MaxPool2d(kernel_size=3),
+        symcnn.ReLU(),
+        symcnn.Conv2d(32, 64, kernel_size=k),
+        symcnn.MaxPool2d(kernel_size=2),
+        symcnn.ReLU(),
+        symcnn.Flatten(),
+        symcnn.LazyLinear(200),
+        symcnn.ReLU(),
+        symcnn.Linear(200, 10),
+        input_shape=(1, n, n),
+    )
+
+
+def cpu_model() -> str:
+    """The CPU model name from /proc/cpuinfo where there is one (platform.processor() is
+    often empty on Linux)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "?"
+
+
+def pin_to_one_core() -> str:
+    """Run on one CPU, as the target (sizes/s on one core) asks; numpy's elementwise
+    integer ufuncs are single-threaded anyway."""
+    if not hasattr(os, "sched_setaffinity"):
+        return "not pinned (no sched_setaffinity)"
+    cpu = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpu})
+    return f"pinned to cpu {cpu}"
+
+
+def main() -> None:
+    pinned = pin_to_one_core()
+    sizes = np.arange(22, SIZES + 22, dtype=np.int64)
+    values = {n: sizes, k: 5}
+
+    start = time.perf_counter()
+    first = evaluate(PRODUCTS, values)
+    first_call = time.perf_counter() - start
+
+    # Reference: Python ints over all 10**6 sizes (not timed), and sympy at a sample.
+    exact = products_loop(range(22, SIZES + 22), 5)
+    assert first.dtype == np.int64 and first.tolist() == exact
+    for size in (22, 28, 1000, 999_999, SIZES + 21):
+        assert int(PRODUCTS.subs({n: size, k: 5})) == exact[size - 22]
+    exact_array = np.array(exact, dtype=np.int64)
+
+    net = seed_network()
+    lazy_exact = np.array(lazy_products_loop(range(22, SIZES + 22), 5), dtype=np.int64)
+    compiled = compile_expr(PRODUCTS, [n, k])
+    lambdified = sympy.lambdify((n, k), PRODUCTS, modules="numpy")
+    loop_sizes = range(22, LOOP_SIZES + 22)
+    # The path evaluate takes when int64 could overflow: object arrays of Python ints.
+    object_sizes = sizes[:LOOP_SIZES].astype(object)
+    subs_sizes = range(22, SUBS_SIZES + 22)
+    timed = median_seconds(
+        {
+            "evaluate": lambda: evaluate(PRODUCTS, values),
+            "network": lambda: net.evaluate("products", n=sizes, k=5),
+            "compiled": lambda: compiled(sizes, 5),
+            "lambdify": lambda: lambdified(sizes, 5),
+            "object": lambda: compiled(object_sizes, 5),
+            "loop": lambda: products_loop(loop_sizes, 5),
+            "subs": lambda: [int(PRODUCTS.subs({n: s, k: 5})) for s in subs_sizes],
+        }
+    )
+    lambdified_result = np.asarray(timed["lambdify"][1])
+    wrong = np.flatnonzero(lambdified_result != exact_array)
+    rows = [
+        (
+            "symcnn evaluate (int64, checked)",
+            SIZES,
+            *timed["evaluate"][:1],
+            bool(np.array_equal(timed["evaluate"][1], exact_array)),
+        ),
+        (
+            "Network.evaluate (lazy seed net, domain checked)",
+            SIZES,
+            *timed["network"][:1],
+            bool(np.array_equal(timed["network"][1], lazy_exact)),
+        ),
+        (
+            "symcnn compile_expr function",
+            SIZES,
+            *timed["compiled"][:1],
+            bool(np.array_equal(timed["compiled"][1], exact_array)),
+        ),
+        (
+            f"sympy lambdify numpy ({lambdified_result.dtype})",
+            SIZES,
+            *timed["lambdify"][:1],
+            not wrong.size,
+        ),
+        (
+            "symcnn compile_expr, object ints",
+            LOOP_SIZES,
+            *timed["object"][:1],
+            timed["object"][1].tolist() == exact[:LOOP_SIZES],
+        ),
+        (
+            "pure-Python int loop",
+            LOOP_SIZES,
+            *timed["loop"][:1],
+            timed["loop"][1] == exact[:LOOP_SIZES],
+        ),
+        (
+            "sympy .subs per size",
+            SUBS_SIZES,
+            *timed["subs"][:1],
+            timed["subs"][1] == exact[:SUBS_SIZES],
+        ),
+    ]
+
+    print(
+        f"machine: processor={platform.processor()!r} machine={platform.machine()} "
+        f"cpus={os.cpu_count()} model={cpu_model()!r}, {pinned}"
+    )
+    print(
+        f"python {platform.python_version()} ({sys.implementation.name}), numpy {np.__version__}, "
+        f"sympy {sympy.__version__}"
+    )
+    print(f"formula: {PRODUCTS}")
+    print(f"first call (compile + evaluate, 10**6 sizes): {first_call * 1e3:.1f} ms")
+    print(
+        f"median of {REPEATS} interleaved runs; sizes/s from each method's own batch;\n"
+        "exact = equal to the Python-int reference (itself checked against sympy at 5 sizes)\n"
+    )
+    ours = rows[0][1] / rows[0][2]
+    header = ("method", "sizes", "median", "sizes/s", "time/size vs evaluate", "exact")
+    table = [header]
+    for name, count, seconds, ok in rows:
+        rate = count / seconds
+        table.append(
+            (
+                name,
+                f"{count:,}",
+                f"{seconds * 1e3:.2f} ms",
+                f"{rate:.3g}",
+                f"{ours / rate:.3g}x",
+                "yes" if ok else "NO",
+            )
+        )
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    for i, row in enumerate(table):
+        print(
+            "  ".join(
+                cell.ljust(w) if j == 0 else cell.rjust(w)
+                for j, (cell, w) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+        if i == 0:
+            print("  ".join("-" * w for w in widths))
+    if wrong.size:
+        at = int(sizes[wrong[0]])
+        got = lambdified(np.array([at]), 5)[0]
+        print(
+            f"\nlambdify differs from the exact value at {wrong.size:,} of {SIZES:,} sizes; "
+            f"first at n={at}: got {got!r}, exact {exact[at - 22]}"
+        )
+        multiple = (sizes - 5 + 1) % 3 == 0
+        print(
+            f"wrong where n - k + 1 is a multiple of 3: {np.count_nonzero(multiple[wrong]):,} "
+            f"(of {np.count_nonzero(multiple):,} such sizes); elsewhere: "
+            f"{np.count_nonzero(~multiple[wrong]):,}"
+        )
+    else:
+        print("\nlambdify agrees with the exact values at all sizes")
+
+
+if __name__ == "__main__":
+    main()
