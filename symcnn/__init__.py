@@ -15,24 +15,33 @@ from .errors import GraphError, ShapeError, SpecError, SymcnnError, UnsupportedL
 from .export.text import to_text
 from .layers import (
     GELU,
+    AdaptiveAvgPool2d,
+    AdaptiveMaxPool2d,
+    Add,
     AvgPool2d,
+    BatchNorm2d,
+    Concat,
     Conv2d,
     Dropout,
     Flatten,
     Hardswish,
+    Identity,
     Input,
     Layer,
     LazyLinear,
     LeakyReLU,
     Linear,
     MaxPool2d,
+    Mul,
     ReLU,
     ReLU6,
     Reshape,
     Sigmoid,
     SiLU,
     Tanh,
+    Upsample,
     View,
+    ZeroPad2d,
 )
 from .network import Network, Sequential
 from .printing import format_formula
@@ -40,10 +49,16 @@ from .record import LayerRecord
 from .shape import Shape, as_size
 from .sizes import conv_output_size, pool_output_size, same_padding
 from .symbols import symbols
+from .tensor import Tensor
 
 __all__ = [
     "GELU",
+    "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool2d",
+    "Add",
     "AvgPool2d",
+    "BatchNorm2d",
+    "Concat",
     "Condition",
     "Conv2d",
     "Derivation",
@@ -51,6 +66,7 @@ __all__ = [
     "Flatten",
     "GraphError",
     "Hardswish",
+    "Identity",
     "Input",
     "Layer",
     "LayerRecord",
@@ -58,6 +74,7 @@ __all__ = [
     "LeakyReLU",
     "Linear",
     "MaxPool2d",
+    "Mul",
     "Network",
     "ReLU",
     "ReLU6",
@@ -70,8 +87,11 @@ __all__ = [
     "SpecError",
     "SymcnnError",
     "Tanh",
+    "Tensor",
     "UnsupportedLayerError",
+    "Upsample",
     "View",
+    "ZeroPad2d",
     "as_size",
     "conv_output_size",
     "format_formula",

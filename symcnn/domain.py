@@ -33,6 +33,8 @@ def simplify_relation(rel: Boolean, prefer: Iterable[sympy.Symbol] = ()) -> Bool
     >>> simplify_relation(sympy.Ge(sympy.floor((n - k + 1) / 3) - k + 1, 2), prefer=[n])
     n >= 4*k + 2
     """
+    if isinstance(rel, sympy.Eq) and decidable(rel.lhs - rel.rhs):
+        return _divisibility(rel)
     if not isinstance(rel, (sympy.Ge, sympy.Le, sympy.Gt, sympy.Lt)) or not decidable(
         rel.lhs - rel.rhs
     ):
@@ -48,6 +50,22 @@ def simplify_relation(rel: Boolean, prefer: Iterable[sympy.Symbol] = ()) -> Bool
         e = rel.rhs - rel.lhs - 1
     e = _unfloor(canonical(sympy.expand(e)))
     return _solved(sympy.Ge(e, 0), list(prefer))
+
+
+def _divisibility(rel: sympy.Eq) -> Boolean:
+    """``a·⌊u/a⌋ = u`` (a U-Net's skip after pooling and upsampling) is ``u mod a = 0``."""
+    e = sympy.expand(rel.lhs - rel.rhs)
+    atoms = e.atoms(sympy.floor)
+    if len(atoms) != 1:
+        return rel
+    (atom,) = atoms
+    u, a = sympy.fraction(sympy.together(atom.args[0]))
+    coeff = e.coeff(atom)
+    if not (a.is_integer and a.is_positive and coeff in (a, -a)):
+        return rel
+    if sympy.expand(e - coeff * atom + (coeff / a) * u) != 0:
+        return rel
+    return sympy.Eq(sympy.Mod(u, a), 0)
 
 
 def _unfloor(e: sympy.Expr) -> sympy.Expr:

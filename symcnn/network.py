@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import networkx as nx
 import sympy
@@ -17,6 +17,9 @@ from .layers import Input, Layer
 from .printing import text
 from .record import LayerRecord
 from .shape import Shape, as_size
+
+if TYPE_CHECKING:
+    from .tensor import Tensor
 
 __all__ = ["EDGE_PORT", "NODE_LAYER", "NODE_RECORD", "Network", "Sequential"]
 
@@ -39,10 +42,33 @@ class Network:
     rule that is provably broken; rules that depend on symbols are kept in
     :attr:`constraints`.
 
-    Use :class:`Sequential` for chains.
+    Use :class:`Sequential` for chains, and for branching graphs call layers on symbolic
+    tensors and give the inputs and outputs: ``Network(x, out)``.
+
+    Examples
+    --------
+    >>> import symcnn as sc
+    >>> n = sc.symbols("n")
+    >>> x = sc.Input((3, n, n))
+    >>> branch = sc.ReLU()(sc.Conv2d(3, 3, 3, padding=1)(x))
+    >>> net = sc.Network(x, sc.Concat()(sc.Add()(x, branch), branch))
+    >>> net.output_shape, [r.name for r in net.layers]
+    (Shape((6, n, n)), ['conv1', 'relu1', 'add1', 'cat1'])
     """
 
-    def __init__(self, graph: nx.DiGraph, *, bindings: Mapping[sympy.Symbol, Any] | None = None):
+    def __init__(
+        self,
+        inputs: nx.DiGraph | Input | Sequence[Input],
+        outputs: Tensor | Sequence[Tensor] | None = None,
+        *,
+        bindings: Mapping[sympy.Symbol, Any] | None = None,
+    ):
+        if isinstance(inputs, nx.DiGraph):
+            if outputs is not None:
+                raise GraphError("give either a graph, or inputs and outputs")
+            graph = inputs
+        else:
+            graph = _trace(inputs, outputs)
         self._graph = nx.DiGraph(graph)
         self._bindings = dict(bindings or {})
         self._order = _topological_order(self._graph)
@@ -62,7 +88,12 @@ class Network:
             if not isinstance(layer, Layer):
                 raise GraphError(f"node {node!r} carries no symcnn layer under {NODE_LAYER!r}")
             preds = sorted(g.predecessors(node), key=lambda p: g.edges[p, node].get(EDGE_PORT, 0))
-            if len(preds) != layer.arity:
+            if layer.arity is None and len(preds) < 2:
+                raise GraphError(
+                    f"{layer!r} at node {node!r} merges two or more inputs, "
+                    f"but {len(preds)} edge(s) lead to it"
+                )
+            if layer.arity is not None and len(preds) != layer.arity:
                 raise GraphError(
                     f"{layer!r} at node {node!r} takes {layer.arity} input(s), "
                     f"but {len(preds)} edge(s) lead to it"
@@ -77,18 +108,15 @@ class Network:
                             f"{where} needs a per-sample input of {layer.input_rank} axes "
                             f"(C, H, W), got {x}{self._bound()}"
                         )
-            if not layer.arity:
+            if layer.arity == 0:
                 where = f"{layer!r} ({node})"
-            conditions = self._settle(
-                (*layer.hyper_conditions(), *layer.input_conditions(*inputs)), where
-            )
+            # Hyperparameters first: a zero stride must be reported before any division by it.
+            conditions = self._settle(layer.hyper_conditions(), where)
+            conditions += self._settle(self._located(where, layer.input_conditions, inputs), where)
+            outputs[node] = self._located(where, layer.output_shape, inputs)
             upstream = [located for p in preds for located in domains[p]]
             own = [(where, c) for c in conditions]
             domains[node] = tuple(dict.fromkeys([*upstream, *own]))
-            try:
-                outputs[node] = layer.output_shape(*inputs)
-            except ShapeError as err:  # a structural rule, e.g. Flatten dims out of range
-                raise ShapeError(f"{where}: {err}{self._bound()}") from None
             if isinstance(layer, Input):
                 g.nodes[node][NODE_RECORD] = None
                 self._input_conditions.extend(conditions)
@@ -101,6 +129,7 @@ class Network:
                 output_shape=outputs[node],
                 params_derivation=layer.params(*inputs),
                 products_derivation=layer.products(*inputs),
+                buffers_derivation=layer.buffers(*inputs),
                 conditions=conditions,
                 shared=id(layer) in seen,
                 domain=domains[node],
@@ -109,6 +138,16 @@ class Network:
             g.nodes[node][NODE_RECORD] = record
             records.append(record)
         return tuple(records)
+
+    def _located(self, where: str, rule: Any, inputs: tuple[Shape, ...]) -> Any:
+        """Call a layer's rule, naming the layer in a structural error.
+
+        Structural rules have no relation to decide: Flatten's dims, the ranks of a merge.
+        """
+        try:
+            return rule(*inputs)
+        except ShapeError as err:
+            raise ShapeError(f"{where}: {err}{self._bound()}") from None
 
     def _settle(self, conditions: Iterable[Condition], where: str) -> tuple[Condition, ...]:
         """Raise on a false condition; return those still undecided, without repeats."""
@@ -165,18 +204,39 @@ class Network:
         return single.shape
 
     @property
+    def outputs(self) -> tuple[Any, ...]:
+        """The output nodes: those given to the constructor, else the nodes nothing reads."""
+        given = self._graph.graph.get("outputs")
+        if given is not None:
+            return tuple(given)
+        return tuple(n for n in self._order if self._graph.out_degree(n) == 0)
+
+    @property
+    def output_shapes(self) -> tuple[Shape, ...]:
+        """The per-sample shape of every output, in order."""
+        return tuple(self._graph.nodes[n][NODE_RECORD].output_shape for n in self.outputs)
+
+    @property
     def output_shape(self) -> Shape:
-        """The per-sample output shape of the network's single output node."""
-        sinks = [n for n in self._order if self._graph.out_degree(n) == 0]
-        if len(sinks) != 1:
-            raise GraphError(f"the network has {len(sinks)} output nodes ({sinks}), not one")
-        return self._graph.nodes[sinks[0]][NODE_RECORD].output_shape
+        """The per-sample output shape of the network's single output."""
+        shapes = self.output_shapes
+        if len(shapes) != 1:
+            raise GraphError(
+                f"the network has {len(shapes)} outputs ({list(self.outputs)}), not one: "
+                "see output_shapes"
+            )
+        return shapes[0]
 
     # -- totals -------------------------------------------------------------------------
     @property
     def params(self) -> sympy.Expr:
         """Total learnable parameters; a layer used at several nodes is counted once."""
         return sympy.Add(*(r.params for r in self._records if not r.shared))
+
+    @property
+    def buffers(self) -> sympy.Expr:
+        """Total non-learned state (BatchNorm's running statistics), reported apart."""
+        return sympy.Add(*(r.buffers for r in self._records if not r.shared))
 
     @property
     def products(self) -> sympy.Expr:
@@ -238,7 +298,7 @@ class Network:
         """
         resolved = self._resolve(mapping)
         memo: dict[int, Layer] = {}
-        graph = nx.DiGraph()
+        graph = nx.DiGraph(**self._graph.graph)
         for node in self._order:
             layer = self._graph.nodes[node][NODE_LAYER]
             if id(layer) not in memo:
@@ -397,8 +457,7 @@ class Network:
     # -- display ------------------------------------------------------------------------
     def __repr__(self) -> str:
         head = f"<{type(self).__name__}: {len(self)} layers"
-        sinks = [n for n in self._order if self._graph.out_degree(n) == 0]
-        if len(self.inputs) != 1 or len(sinks) != 1:
+        if len(self.inputs) != 1 or len(self.outputs) != 1:
             return head + ">"
         return f"{head}, input {self.input_shape} → output {self.output_shape}>"
 
@@ -440,6 +499,68 @@ class Sequential(Network):
             graph.add_edge(previous, name, **{EDGE_PORT: 0})
             previous = name
         super().__init__(graph)
+
+
+def _trace(inputs: Any, outputs: Any) -> nx.DiGraph:
+    """The graph behind symbolic tensors: every node between ``inputs`` and ``outputs``."""
+    from .tensor import Tensor, node_key, source
+
+    given_inputs = [inputs] if isinstance(inputs, Input) else list(inputs)
+    if outputs is None:
+        raise GraphError("give the network's outputs: Network(inputs, outputs)")
+    given_outputs = [outputs] if isinstance(outputs, (Tensor, Input)) else list(outputs)
+    heads = [source(o) if isinstance(o, Input) else o for o in given_outputs]
+    for o in heads:
+        if not isinstance(o, Tensor):
+            raise GraphError(f"outputs must be tensors returned by layers, got {o!r}")
+    found: dict[int, Tensor] = {}
+    stack = list(heads)
+    while stack:
+        t = stack.pop()
+        if node_key(t) not in found:
+            found[node_key(t)] = t
+            stack.extend(t.parents)
+    input_keys = {id(i): i for i in given_inputs}
+    for i in given_inputs:
+        if not isinstance(i, Input):
+            raise GraphError(f"inputs must be sc.Input layers, got {i!r}")
+        if id(i) not in found:
+            raise GraphError(f"the outputs do not depend on the input {i!r}")
+    for key, t in found.items():
+        if not t.parents and key not in input_keys:
+            raise GraphError(f"the outputs depend on {t.layer!r}, which is not among the inputs")
+    names = _names(found, given_inputs)
+    graph = nx.DiGraph(outputs=[names[node_key(o)] for o in heads])
+    ordered = sorted(found.values(), key=lambda t: (bool(t.parents), t.order))
+    for t in ordered:
+        graph.add_node(names[node_key(t)], **{NODE_LAYER: t.layer})
+    for t in ordered:
+        child = names[node_key(t)]
+        for port, parent in enumerate(t.parents):
+            edge = (names[node_key(parent)], child)
+            if graph.has_edge(*edge):
+                raise GraphError(
+                    f"the same tensor ({edge[0]}) is passed twice to {t.layer!r} ({child}); "
+                    "an Identity() in between makes the second use its own node"
+                )
+            graph.add_edge(*edge, **{EDGE_PORT: port})
+    return graph
+
+
+def _names(found: Mapping[int, Any], inputs: list[Input]) -> dict[int, str]:
+    """Node names: the user's, else 'input' / 'input1', ... and the layer kind with a counter."""
+    names: dict[int, str] = {}
+    for i, layer in enumerate(inputs, start=1):
+        names[id(layer)] = "input" if len(inputs) == 1 else f"input{i}"
+    layers = sorted((t for t in found.values() if t.parents), key=lambda t: t.order)
+    for t, default in zip(layers, _default_names(t.layer for t in layers), strict=True):
+        names[id(t)] = t.name or default
+    taken: dict[str, int] = {}
+    for key, name in names.items():
+        if name in taken:
+            raise GraphError(f"two nodes are named {name!r}")
+        taken[name] = key
+    return names
 
 
 def _default_names(layers: Iterable[Any]) -> list[str]:

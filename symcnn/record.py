@@ -33,7 +33,7 @@ class LayerRecord:
         One shape per input, in port order.
     output_shape : Shape
         The per-sample output shape.
-    params_derivation, products_derivation : Derivation
+    params_derivation, products_derivation, buffers_derivation : Derivation
         How the counts are made (``32·(5²+1)``); their ``.value`` are the counts.
     conditions : tuple of Condition
         Every rule this layer needs that is not yet decided true.
@@ -52,6 +52,7 @@ class LayerRecord:
     output_shape: Shape
     params_derivation: Derivation
     products_derivation: Derivation
+    buffers_derivation: Derivation = Derivation("leaf", (sympy.Integer(0),))
     conditions: tuple[Condition, ...] = ()
     shared: bool = False
     domain: tuple[tuple[str, Condition], ...] = ()
@@ -70,6 +71,11 @@ class LayerRecord:
     def products(self) -> sympy.Expr:
         """Multiplications per sample (weight times activation), the seed's convention."""
         return self.products_derivation.value
+
+    @property
+    def buffers(self) -> sympy.Expr:
+        """Non-learned state of this layer (BatchNorm's running statistics)."""
+        return self.buffers_derivation.value
 
     @property
     def output_elements(self) -> sympy.Expr:

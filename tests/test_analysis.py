@@ -174,3 +174,16 @@ def test_symbolic_denominators_are_left_undecided():
     strided = sc.Sequential(sc.Conv2d(1, 1, 3, stride=s), sc.MaxPool2d(2), input_shape=(1, n, n))
     assert strided.constraints == (sympy.Ge(n, 3), sympy.Ge(sympy.floor((n + s - 3) / s), 2))
     assert strided.is_valid({n: 5, s: 2}) and not strided.is_valid({n: 5, s: 3})
+
+
+def test_skip_connection_equalities_become_divisibility():
+    rel = sympy.Eq(4 * sympy.floor((n + 1) / 4), n + 1)
+    simple = simplify_relation(rel, [n])
+    assert simple == sympy.Eq(sympy.Mod(n + 1, 4), 0)
+    for value in range(1, 40):
+        assert bool(simple.subs(n, value)) == bool(rel.subs(n, value))
+    assert simplify_relation(sympy.Eq(n, 2 * sympy.floor(n / 2)), [n]) == sympy.Eq(
+        sympy.Mod(n, 2), 0
+    )
+    untouched = sympy.Eq(4 * sympy.floor(n / 4), n + 1)
+    assert simplify_relation(untouched, [n]) == untouched

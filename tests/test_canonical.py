@@ -13,8 +13,11 @@ n, k, a = sc.symbols("n k a")
 
 
 def test_resnet_stem_is_one_floor():
-    net = sc.Sequential(sc.Conv2d(3, 64, 7, stride=2, padding=3), sc.MaxPool2d(3, stride=2,
-                        padding=1), input_shape=(3, n, n))
+    net = sc.Sequential(
+        sc.Conv2d(3, 64, 7, stride=2, padding=3),
+        sc.MaxPool2d(3, stride=2, padding=1),
+        input_shape=(3, n, n),
+    )
     assert net.output_shape == (64, sympy.floor((n + 3) / 4), sympy.floor((n + 3) / 4))
 
 
@@ -41,9 +44,15 @@ def test_what_the_identity_does_not_cover_is_left_alone():
 
 
 @given(
-    st.lists(st.tuples(st.sampled_from([sympy.floor, sympy.ceiling]), st.integers(1, 6),
-                       st.integers(-5, 5)), min_size=1, max_size=5),
-    st.integers(-50, 200), st.integers(1, 9),
+    st.lists(
+        st.tuples(
+            st.sampled_from([sympy.floor, sympy.ceiling]), st.integers(1, 6), st.integers(-5, 5)
+        ),
+        min_size=1,
+        max_size=5,
+    ),
+    st.integers(-50, 200),
+    st.integers(1, 9),
 )
 def test_canonical_form_equals_step_by_step_evaluation(steps, n_value, k_value):
     expr = n - k

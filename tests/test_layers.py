@@ -53,8 +53,10 @@ def test_conv2d_groups_params_and_products():
 
 
 def test_conv2d_non_square_stride_padding_dilation_no_bias():
-    r = one(sc.Conv2d(3, 6, (3, 5), stride=(2, 1), padding=(1, 2), dilation=(1, 2),
-                      bias=False), (3, 9, 11))
+    r = one(
+        sc.Conv2d(3, 6, (3, 5), stride=(2, 1), padding=(1, 2), dilation=(1, 2), bias=False),
+        (3, 9, 11),
+    )
     assert r.output_shape == (6, 5, 7)
     assert r.params_text == "6·3·3·5 = 270"
     assert r.products == 6 * 3 * 5 * 7 * 15
@@ -101,8 +103,11 @@ def test_conv2d_repr_reads_as_the_constructor():
         (lambda: sc.Conv2d(1, 32, sympy.Rational(5, 2)), r"'kernel_size' must be an integer"),
         (lambda: sc.Conv2d(1, 32, sympy.Symbol("m")), r"m must be declared integer.*symbols"),
         (lambda: sc.Conv2d(1, 32, (3, 3, 3)), r"'kernel_size' needs 2 values"),
-        (lambda: sc.Conv2d(1, 32, n / 2), r"'kernel_size' = n/2 is not known to be an integer "
-                                          r"\(divide with floor"),
+        (
+            lambda: sc.Conv2d(1, 32, n / 2),
+            r"'kernel_size' = n/2 is not known to be an integer "
+            r"\(divide with floor",
+        ),
         (lambda: sc.Conv2d(3, 6, 3, groups=2), r"groups must divide in_channels.*in_channels = 3"),
         (lambda: sc.Conv2d(4, 6, 3, groups=4), r"must divide out_channels.*out_channels = 6"),
     ],
@@ -125,8 +130,10 @@ def test_conv2d_symbolic_groups_become_constraints():
     with pytest.raises(sc.ShapeError, match="groups must divide in_channels"):
         net.subs({c: 3, g: 2})
     # divisibility that holds for every value is decided, not kept
-    assert sc.Sequential(sc.Conv2d(2 * c, 2 * c, 3, groups=c),
-                         input_shape=(2 * c, 9, 9)).constraints == ()
+    assert (
+        sc.Sequential(sc.Conv2d(2 * c, 2 * c, 3, groups=c), input_shape=(2 * c, 9, 9)).constraints
+        == ()
+    )
 
 
 def test_conv2d_channel_mismatch():
@@ -139,8 +146,11 @@ def test_conv2d_channel_mismatch():
 
 
 def test_conv2d_kernel_larger_than_padded_input():
-    with pytest.raises(sc.ShapeError, match=r"kernel must fit in the padded input height "
-                                            r"\(got padded height = 5, effective kernel size = 6"):
+    with pytest.raises(
+        sc.ShapeError,
+        match=r"kernel must fit in the padded input height "
+        r"\(got padded height = 5, effective kernel size = 6",
+    ):
         sc.Sequential(sc.Conv2d(1, 1, 6), input_shape=(1, 5, 9))
     assert one(sc.Conv2d(1, 1, 6, padding=1), (1, 5, 9)).output_shape == (1, 2, 6)
     with pytest.raises(sc.ShapeError, match="effective kernel size = 5"):
@@ -148,8 +158,11 @@ def test_conv2d_kernel_larger_than_padded_input():
 
 
 def test_conv2d_needs_a_three_axis_input():
-    with pytest.raises(sc.ShapeError, match=r"at layer 0 \(conv1\) needs a per-sample input of "
-                                            r"3 axes \(C, H, W\), got 256"):
+    with pytest.raises(
+        sc.ShapeError,
+        match=r"at layer 0 \(conv1\) needs a per-sample input of "
+        r"3 axes \(C, H, W\), got 256",
+    ):
         sc.Sequential(sc.Conv2d(1, 1, 3), input_shape=(256,))
 
 
@@ -176,8 +189,11 @@ def test_pool_ceil_mode_in_a_network():
 @pytest.mark.parametrize("pool", [sc.MaxPool2d, sc.AvgPool2d])
 def test_pool_padding_at_most_half_the_kernel(pool):
     assert pool(4, padding=2).padding == (2, 2)
-    with pytest.raises(sc.ShapeError, match=r"padding must be at most half the kernel size "
-                                            r"\(got kernel_size = 3, 2·padding = 4\)"):
+    with pytest.raises(
+        sc.ShapeError,
+        match=r"padding must be at most half the kernel size "
+        r"\(got kernel_size = 3, 2·padding = 4\)",
+    ):
         pool(3, padding=2)
 
 
@@ -194,11 +210,17 @@ def test_pool_stride_zero_is_an_error(pool):
 
 
 def test_pool_needs_a_window_inside_the_input():
-    with pytest.raises(sc.ShapeError, match=r"MaxPool2d\(kernel_size=2\) at layer 0 \(pool1\): "
-                                            r"the kernel must fit in the padded input width"):
+    with pytest.raises(
+        sc.ShapeError,
+        match=r"MaxPool2d\(kernel_size=2\) at layer 0 \(pool1\): "
+        r"the kernel must fit in the padded input width",
+    ):
         sc.Sequential(sc.MaxPool2d(2), input_shape=(1, 4, 1))
-    with pytest.raises(sc.ShapeError, match=r"the output height must be at least 1 "
-                                            r"\(got output height = -1\)$"):
+    with pytest.raises(
+        sc.ShapeError,
+        match=r"the output height must be at least 1 "
+        r"\(got output height = -1\)$",
+    ):
         sc.Sequential(sc.MaxPool2d(5, stride=2, ceil_mode=True), input_shape=(1, 1, 9))
 
 
@@ -226,12 +248,14 @@ def test_linear_on_the_last_axis_of_a_map():
 
 
 def test_linear_symbolic_in_features_is_a_constraint_until_decided():
-    net = sc.Sequential(sc.Conv2d(1, 4, 3), sc.Flatten(), sc.Linear(256, 10),
-                        input_shape=(1, n, n))
+    net = sc.Sequential(sc.Conv2d(1, 4, 3), sc.Flatten(), sc.Linear(256, 10), input_shape=(1, n, n))
     assert net.constraints == (sympy.Ge(n, 3), sympy.Eq(4 * (n - 2) ** 2, 256))
     assert net.subs({n: 10}).constraints == ()
-    with pytest.raises(sc.ShapeError, match=r"in_features = 256 entries \(got input features = "
-                                            r"324, in_features = 256\) \(n=11\)"):
+    with pytest.raises(
+        sc.ShapeError,
+        match=r"in_features = 256 entries \(got input features = "
+        r"324, in_features = 256\) \(n=11\)",
+    ):
         net.subs({n: 11})
 
 
@@ -249,9 +273,12 @@ def test_flatten_dims_are_pytorch_dims_with_the_batch_axis():
     assert one(sc.Flatten(-2), (64, 2, 3)).output_shape == (64, 6)
     with pytest.raises(sc.ShapeError, match="start_dim=0 would merge the batch axis"):
         sc.Flatten(0)
-    with pytest.raises(sc.ShapeError, match=r"^Flatten\(start_dim=5\) at layer 0 \(flatten1\): "
-                                            r"start_dim and end_dim must lie within the input's "
-                                            r"4 axes \(batch included; 3 per sample\)"):
+    with pytest.raises(
+        sc.ShapeError,
+        match=r"^Flatten\(start_dim=5\) at layer 0 \(flatten1\): "
+        r"start_dim and end_dim must lie within the input's "
+        r"4 axes \(batch included; 3 per sample\)",
+    ):
         sc.Sequential(sc.Flatten(5), input_shape=(64, 2, 3))
 
 
@@ -271,8 +298,17 @@ def test_view_and_reshape():
 # -- elementwise ---------------------------------------------------------------------------
 @pytest.mark.parametrize(
     "layer",
-    [sc.ReLU(), sc.ReLU6(), sc.LeakyReLU(0.2), sc.Sigmoid(), sc.Tanh(), sc.GELU("tanh"),
-     sc.SiLU(), sc.Hardswish(), sc.Dropout(0.3)],
+    [
+        sc.ReLU(),
+        sc.ReLU6(),
+        sc.LeakyReLU(0.2),
+        sc.Sigmoid(),
+        sc.Tanh(),
+        sc.GELU("tanh"),
+        sc.SiLU(),
+        sc.Hardswish(),
+        sc.Dropout(0.3),
+    ],
 )
 def test_elementwise_layers_preserve_shape_and_count_nothing(layer):
     r = one(layer, (3, n, 2 * n))
@@ -295,11 +331,15 @@ def test_elementwise_reprs_and_bad_values():
 def test_exact_fit_is_optional_and_separate():
     net = sc.Sequential(sc.Conv2d(1, 1, 3, stride=2), input_shape=(1, 28, 28))
     assert net.output_shape == (1, 13, 13)  # PyTorch floors; the net is valid
-    with pytest.raises(sc.ShapeError, match=r"Conv2d\(1, 1, kernel_size=3, stride=2\) at layer 0 "
-                                            r"\(conv1\): the stride must tile the padded input"):
+    with pytest.raises(
+        sc.ShapeError,
+        match=r"Conv2d\(1, 1, kernel_size=3, stride=2\) at layer 0 "
+        r"\(conv1\): the stride must tile the padded input",
+    ):
         net.check_exact_fit()
-    assert sc.Sequential(sc.Conv2d(1, 1, 3, stride=2),
-                         input_shape=(1, 27, 27)).check_exact_fit() == ()
+    assert (
+        sc.Sequential(sc.Conv2d(1, 1, 3, stride=2), input_shape=(1, 27, 27)).check_exact_fit() == ()
+    )
     sym = sc.Sequential(sc.MaxPool2d(2), input_shape=(1, n, n))
     assert sym.check_exact_fit() == (sympy.Eq(sympy.Mod(n, 2), 0),)
 

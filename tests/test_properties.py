@@ -25,18 +25,19 @@ def windowed_layers(draw):
         if p == "same":
             s = (1, 1)
         d = draw(st.integers(1, 3))
-        return sc.Conv2d(2, 2 * g, k, stride=s, padding=p, dilation=d, groups=g,
-                         bias=draw(st.booleans()))
+        return sc.Conv2d(
+            2, 2 * g, k, stride=s, padding=p, dilation=d, groups=g, bias=draw(st.booleans())
+        )
     p = (draw(st.integers(0, k[0] // 2)), draw(st.integers(0, k[1] // 2)))
     ceil = draw(st.booleans())
     if kind == "max":
-        return sc.MaxPool2d(k, stride=s, padding=p, dilation=draw(st.integers(1, 3)),
-                            ceil_mode=ceil)
+        return sc.MaxPool2d(
+            k, stride=s, padding=p, dilation=draw(st.integers(1, 3)), ceil_mode=ceil
+        )
     return sc.AvgPool2d(k, stride=s, padding=p, ceil_mode=ceil)
 
 
-@given(st.lists(windowed_layers(), min_size=1, max_size=4), st.integers(1, 64),
-       st.integers(1, 64))
+@given(st.lists(windowed_layers(), min_size=1, max_size=4), st.integers(1, 64), st.integers(1, 64))
 def test_substitute_after_deriving_equals_deriving_with_numbers(layers, h, w):
     layers = [sc.ReLU() if isinstance(x, sc.Conv2d) and i else x for i, x in enumerate(layers)]
     try:
@@ -58,16 +59,16 @@ def test_substitute_after_deriving_equals_deriving_with_numbers(layers, h, w):
         assert a.products_text == b.products_text
 
 
-@given(st.integers(1, 200), st.integers(1, 9), st.integers(1, 5), st.integers(0, 4),
-       st.integers(1, 3))
+@given(
+    st.integers(1, 200), st.integers(1, 9), st.integers(1, 5), st.integers(0, 4), st.integers(1, 3)
+)
 def test_conv_output_size_is_integer_arithmetic(size, k, s, p, d):
     assert conv_output_size(size, k, stride=s, padding=p, dilation=d) == (
         (size + 2 * p - d * (k - 1) - 1) // s + 1
     )
 
 
-@given(st.integers(1, 200), st.integers(1, 9), st.integers(1, 5), st.integers(1, 3),
-       st.data())
+@given(st.integers(1, 200), st.integers(1, 9), st.integers(1, 5), st.integers(1, 3), st.data())
 def test_ceil_mode_is_pytorchs_integer_rule(size, k, s, d, data):
     p = data.draw(st.integers(0, k // 2))
     reach = size + 2 * p - d * (k - 1) - 1

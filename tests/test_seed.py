@@ -12,12 +12,22 @@ from conftest import seed_layers
 # (description, input, output, params text, products text) as on the slide, with the
 # slide's erratum corrected: the second convolution's kernel is 5², not 4².
 SEED_ROWS = [
-    ("nn.Conv2d(1, 32, kernel_size=5)", (1, 28, 28), (32, 24, 24),
-     "32·(5²+1) = 832", "32·24²·5² = 460800"),
+    (
+        "nn.Conv2d(1, 32, kernel_size=5)",
+        (1, 28, 28),
+        (32, 24, 24),
+        "32·(5²+1) = 832",
+        "32·24²·5² = 460800",
+    ),
     ("nn.MaxPool2d(kernel_size=3)", (32, 24, 24), (32, 8, 8), "0", "0"),
     ("nn.ReLU()", (32, 8, 8), (32, 8, 8), "0", "0"),
-    ("nn.Conv2d(32, 64, kernel_size=5)", (32, 8, 8), (64, 4, 4),
-     "64·(32·5²+1) = 51264", "64·32·4²·5² = 819200"),
+    (
+        "nn.Conv2d(32, 64, kernel_size=5)",
+        (32, 8, 8),
+        (64, 4, 4),
+        "64·(32·5²+1) = 51264",
+        "64·32·4²·5² = 819200",
+    ),
     ("nn.MaxPool2d(kernel_size=2)", (64, 4, 4), (64, 2, 2), "0", "0"),
     ("nn.ReLU()", (64, 2, 2), (64, 2, 2), "0", "0"),
     ("x.view(-1, 256)", (64, 2, 2), (256,), "0", "0"),
@@ -27,8 +37,18 @@ SEED_ROWS = [
 ]
 SEED_PARAMS = [832, 0, 0, 51264, 0, 0, 0, 51400, 0, 2010]
 SEED_PRODUCTS = [460800, 0, 0, 819200, 0, 0, 0, 51200, 0, 2000]
-NAMES = ["conv1", "pool1", "relu1", "conv2", "pool2", "relu2", "view1", "linear1", "relu3",
-         "linear2"]
+NAMES = [
+    "conv1",
+    "pool1",
+    "relu1",
+    "conv2",
+    "pool2",
+    "relu2",
+    "view1",
+    "linear1",
+    "relu3",
+    "linear2",
+]
 
 
 @pytest.fixture(params=["numeric", "substituted"])
@@ -123,8 +143,14 @@ def test_seed_too_small_input_names_the_layer(seed_net, nk):
 
 def test_lazy_linear_seed_variant(nk):
     n, k = nk
-    net = sc.Sequential(*seed_layers(k)[:6], sc.Flatten(), sc.LazyLinear(200), sc.ReLU(),
-                        sc.Linear(200, 10), input_shape=(1, n, n))
+    net = sc.Sequential(
+        *seed_layers(k)[:6],
+        sc.Flatten(),
+        sc.LazyLinear(200),
+        sc.ReLU(),
+        sc.Linear(200, 10),
+        input_shape=(1, n, n),
+    )
     width2 = sympy.floor((n - 4 * k + 4) / 6)
     assert net["pool2"].output_shape == (64, width2, width2)
     assert net["flatten1"].output_shape == (64 * width2**2,)

@@ -13,9 +13,16 @@ n, k = sc.symbols("n k")
 @pytest.fixture
 def design_net():
     return sc.Sequential(
-        sc.Conv2d(1, 32, kernel_size=k), sc.MaxPool2d(kernel_size=3), sc.ReLU(),
-        sc.Conv2d(32, 64, kernel_size=k), sc.MaxPool2d(kernel_size=2), sc.ReLU(),
-        sc.Flatten(), sc.LazyLinear(200), sc.ReLU(), sc.Linear(200, 10),
+        sc.Conv2d(1, 32, kernel_size=k),
+        sc.MaxPool2d(kernel_size=3),
+        sc.ReLU(),
+        sc.Conv2d(32, 64, kernel_size=k),
+        sc.MaxPool2d(kernel_size=2),
+        sc.ReLU(),
+        sc.Flatten(),
+        sc.LazyLinear(200),
+        sc.ReLU(),
+        sc.Linear(200, 10),
         input_shape=(1, n, n),
     )
 
@@ -47,8 +54,11 @@ def test_invalid_points_raise_or_are_masked(design_net):
         "MaxPool2d(kernel_size=2) at layer 4 (pool2): the kernel must fit in the padded input "
         "height (got padded height = 1, effective kernel size = 2) (n=19, k=5)"
     )
-    with pytest.raises(sc.ShapeError, match=r"Conv2d\(1, 32, kernel_size=k\) at layer 0 "
-                                            r"\(conv1\).*\(n=3, k=5\)"):
+    with pytest.raises(
+        sc.ShapeError,
+        match=r"Conv2d\(1, 32, kernel_size=k\) at layer 0 "
+        r"\(conv1\).*\(n=3, k=5\)",
+    ):
         design_net.evaluate("products", n=[30, 3], k=5)
     masked = design_net.evaluate("products", n=np.arange(20, 24), k=5, on_invalid="mask")
     assert masked.mask.tolist() == [True, True, False, False]

@@ -2,30 +2,53 @@
 
 from .base import Layer
 from .conv import Conv2d
-from .elementwise import GELU, Dropout, Hardswish, LeakyReLU, ReLU, ReLU6, Sigmoid, SiLU, Tanh
+from .elementwise import (
+    GELU,
+    Dropout,
+    Hardswish,
+    Identity,
+    LeakyReLU,
+    ReLU,
+    ReLU6,
+    Sigmoid,
+    SiLU,
+    Tanh,
+)
 from .input import Input
 from .linear import LazyLinear, Linear
+from .merge import Add, Concat, Mul
+from .norm import BatchNorm2d
 from .pool import AvgPool2d, MaxPool2d
+from .resample import AdaptiveAvgPool2d, AdaptiveMaxPool2d, Upsample, ZeroPad2d
 from .reshape import Flatten, Reshape, View
 
 __all__ = [
     "GELU",
+    "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool2d",
+    "Add",
     "AvgPool2d",
+    "BatchNorm2d",
+    "Concat",
     "Conv2d",
     "Dropout",
     "Flatten",
     "Hardswish",
+    "Identity",
     "Input",
     "Layer",
     "LazyLinear",
     "LeakyReLU",
     "Linear",
     "MaxPool2d",
+    "Mul",
     "ReLU",
     "ReLU6",
     "Reshape",
     "SiLU",
     "Sigmoid",
     "Tanh",
+    "Upsample",
     "View",
+    "ZeroPad2d",
 ]

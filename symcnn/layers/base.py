@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections.abc import Mapping
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import sympy
 
@@ -13,6 +13,9 @@ from ..condition import Condition, at_least
 from ..derivation import Derivation, product
 from ..errors import ShapeError
 from ..shape import Shape, as_size
+
+if TYPE_CHECKING:
+    from ..tensor import Tensor
 
 __all__ = ["Layer"]
 
@@ -35,8 +38,8 @@ class Layer:
 
     #: Stem of default node names: ``conv`` gives conv1, conv2, ...
     kind: ClassVar[str] = "layer"
-    #: Number of input tensors.
-    arity: ClassVar[int] = 1
+    #: Number of input tensors; None for a merge of two or more.
+    arity: ClassVar[int | None] = 1
     #: Rank of the per-sample input (3 for (C, H, W)); None accepts any rank.
     input_rank: ClassVar[int | None] = None
     #: How many leading fields ``repr`` writes positionally.
@@ -70,6 +73,25 @@ class Layer:
     def describe(self) -> str:
         """PyTorch-style description for tables, e.g. ``nn.Conv2d(1, 32, kernel_size=5)``."""
         return f"nn.{self!r}"
+
+    def buffers(self, *inputs: Shape) -> Derivation:
+        """Non-learned state saved with the model (BatchNorm's running statistics)."""
+        return ZERO
+
+    def __call__(self, *inputs: Any, name: str | None = None) -> Tensor:
+        """Apply the layer to symbolic tensors, to build a branching :class:`Network`.
+
+        Examples
+        --------
+        >>> import symcnn as sc
+        >>> x = sc.Input((3, 32, 32))
+        >>> y = sc.ReLU()(sc.Conv2d(3, 3, 3, padding=1)(x))
+        >>> sc.Network(x, sc.Add()(x, y, name="residual")).output_shape
+        Shape((3, 32, 32))
+        """
+        from ..tensor import apply
+
+        return apply(self, inputs, name)
 
     # -- values -------------------------------------------------------------------------
     def subs(self: L, mapping: Mapping[Any, Any]) -> L:

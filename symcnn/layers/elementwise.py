@@ -13,6 +13,7 @@ __all__ = [
     "GELU",
     "Dropout",
     "Hardswish",
+    "Identity",
     "LeakyReLU",
     "ReLU",
     "ReLU6",
@@ -30,6 +31,11 @@ class _Elementwise(Layer):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.kind = cls.__name__.lower()
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Identity(_Elementwise):
+    """``torch.nn.Identity``: passes its input on."""
 
 
 @dataclass(frozen=True, slots=True, repr=False)

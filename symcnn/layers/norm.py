@@ -1,0 +1,73 @@
+"""Normalization: ``BatchNorm2d``, with parameters and buffers counted apart."""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+from typing import Any
+
+from ..condition import Condition, equal
+from ..derivation import Derivation, product, total
+from ..errors import ShapeError
+from ..shape import Shape, as_size
+from .base import Layer, positive
+
+__all__ = ["BatchNorm2d"]
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class BatchNorm2d(Layer):
+    r"""``torch.nn.BatchNorm2d(num_features, eps, momentum, affine, track_running_stats)``.
+
+    Notes
+    -----
+    Parameters :math:`2C` (weight and bias) when ``affine``; buffers :math:`2C + 1`
+    (running mean and variance, and the step counter ``num_batches_tracked``) when
+    ``track_running_stats``. Its scaling is elementwise, not a weight-times-activation
+    product, so ``products`` is 0.
+
+    Examples
+    --------
+    >>> bn = BatchNorm2d(64)
+    >>> bn.params(Shape((64, 8, 8))).text(), bn.buffers(Shape((64, 8, 8))).text()
+    ('2·64', '2·64+1')
+    """
+
+    kind = "bn"
+    input_rank = 3
+    repr_positional = 1
+
+    num_features: Any
+    eps: float = 1e-5
+    momentum: float | None = 0.1
+    affine: bool = True
+    track_running_stats: bool = True
+
+    def __post_init__(self) -> None:
+        self._set("num_features", as_size(self.num_features, "num_features"))
+        if not isinstance(self.eps, numbers.Real) or isinstance(self.eps, bool) or self.eps <= 0:
+            raise ShapeError(f"{self!r}: eps must be a positive number")
+        self._validate()
+
+    def hyper_conditions(self) -> tuple[Condition, ...]:
+        return positive(self.num_features, "num_features")
+
+    def input_conditions(self, *inputs: Shape) -> tuple[Condition, ...]:
+        (x,) = inputs
+        return (
+            equal(
+                x.channels,
+                self.num_features,
+                f"the input must have num_features = {self.num_features} channels",
+                "input channels",
+                "num_features",
+            ),
+        )
+
+    def params(self, *inputs: Shape) -> Derivation:
+        return product(2, self.num_features) if self.affine else product(0)
+
+    def buffers(self, *inputs: Shape) -> Derivation:
+        if not self.track_running_stats:
+            return product(0)
+        return total(product(2, self.num_features), 1)

@@ -1,0 +1,163 @@
+"""Layers that set a map's size directly: adaptive pooling, ``Upsample``, ``ZeroPad2d``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+
+from ..condition import Condition, at_least
+from ..errors import ShapeError
+from ..shape import Shape, as_size
+from .base import Layer, positive, tuple_of
+from .conv import axis_names
+
+__all__ = ["AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Upsample", "ZeroPad2d"]
+
+
+class _AdaptivePool2d(Layer):
+    """Pooling to a fixed output size; ``None`` keeps that axis's input size.
+
+    Window ``i`` of ``Out`` spans input indices ⌊i·In/Out⌋ … ⌈(i+1)·In/Out⌉ - 1, so windows
+    overlap or vary in size, and ``Out > In`` is allowed (windows of one element repeat).
+    """
+
+    __slots__ = ()
+    kind = "pool"
+    input_rank = 3
+    output_size: tuple[Any, ...]
+
+    def __post_init__(self) -> None:
+        sizes = (
+            self.output_size
+            if isinstance(self.output_size, (tuple, list))
+            else ((self.output_size,) * 2)
+        )
+        if len(sizes) != 2:
+            raise ShapeError(f"'output_size' needs 2 values (got {self.output_size!r})")
+        self._set(
+            "output_size", tuple(None if s is None else as_size(s, "output_size") for s in sizes)
+        )
+        self._validate()
+
+    def hyper_conditions(self) -> tuple[Condition, ...]:
+        return positive(tuple(s for s in self.output_size if s is not None), "output_size")
+
+    def output_shape(self, *inputs: Shape) -> Shape:
+        (x,) = inputs
+        spatial = [i if o is None else o for i, o in zip(x.spatial, self.output_size, strict=True)]
+        return Shape((x.channels, *spatial))
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class AdaptiveAvgPool2d(_AdaptivePool2d):
+    """``torch.nn.AdaptiveAvgPool2d(output_size)``; no parameters, no products.
+
+    Examples
+    --------
+    >>> AdaptiveAvgPool2d(1).output_shape(Shape((512, 7, 9)))
+    Shape((512, 1, 1))
+    >>> AdaptiveAvgPool2d((None, 3)).output_shape(Shape((8, 5, 2)))
+    Shape((8, 5, 3))
+    """
+
+    output_size: Any
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class AdaptiveMaxPool2d(_AdaptivePool2d):
+    """``torch.nn.AdaptiveMaxPool2d(output_size, return_indices=False)``."""
+
+    output_size: Any
+    return_indices: bool = False
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Upsample(Layer):
+    """``torch.nn.Upsample(size=None, scale_factor=None, mode='nearest')`` on (C, H, W).
+
+    Integer scale factors (or sizes) only: with a fractional factor PyTorch floors
+    ``H·s`` in floating point, which symcnn does not model.
+
+    Examples
+    --------
+    >>> Upsample(scale_factor=2).output_shape(Shape((64, 7, 9)))
+    Shape((64, 14, 18))
+    """
+
+    kind = "up"
+    input_rank = 3
+
+    size: Any = None
+    scale_factor: Any = None
+    mode: str = "nearest"
+    align_corners: bool | None = None
+
+    def __post_init__(self) -> None:
+        if (self.size is None) == (self.scale_factor is None):
+            raise ShapeError("Upsample needs exactly one of size and scale_factor")
+        if self.size is not None:
+            self._set("size", tuple_of(self.size, 2, "size"))
+        else:
+            self._set("scale_factor", tuple_of(self.scale_factor, 2, "scale_factor"))
+        if self.mode not in ("nearest", "bilinear", "bicubic", "nearest-exact"):
+            raise ShapeError(f"Upsample: mode {self.mode!r} does not apply to (C, H, W) maps")
+        self._validate()
+
+    def hyper_conditions(self) -> tuple[Condition, ...]:
+        if self.size is not None:
+            return positive(self.size, "size")
+        return positive(self.scale_factor, "scale_factor")
+
+    def output_shape(self, *inputs: Shape) -> Shape:
+        (x,) = inputs
+        if self.size is not None:
+            return Shape((x.channels, *self.size))
+        return Shape(
+            (x.channels, *(i * s for i, s in zip(x.spatial, self.scale_factor, strict=True)))
+        )
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class ZeroPad2d(Layer):
+    """``torch.nn.ZeroPad2d(padding)``: an int, or (left, right, top, bottom).
+
+    Negative padding crops, as in PyTorch; the padded map must keep at least one row and
+    one column.
+
+    Examples
+    --------
+    >>> ZeroPad2d((1, 2, 0, 3)).output_shape(Shape((3, 5, 5)))
+    Shape((3, 8, 8))
+    """
+
+    kind = "pad"
+    input_rank = 3
+    repr_positional = 1
+
+    padding: Any
+
+    def __post_init__(self) -> None:
+        self._set(
+            "padding",
+            tuple_of(self.padding, 4, "padding")
+            if isinstance(self.padding, (tuple, list))
+            else (as_size(self.padding, "padding"),) * 4,
+        )
+
+    def _sizes(self, x: Shape) -> tuple[sympy.Expr, sympy.Expr]:
+        left, right, top, bottom = self.padding
+        height, width = x.spatial
+        return height + top + bottom, width + left + right
+
+    def input_conditions(self, *inputs: Shape) -> tuple[Condition, ...]:
+        (x,) = inputs
+        return tuple(
+            at_least(size, 1, f"the padded {axis} must be at least 1", f"padded {axis}")
+            for axis, size in zip(axis_names(2), self._sizes(x), strict=True)
+        )
+
+    def output_shape(self, *inputs: Shape) -> Shape:
+        (x,) = inputs
+        return Shape((x.channels, *self._sizes(x)))
