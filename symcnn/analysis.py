@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 #: The per-layer quantities every record and network total offers.
-QUANTITIES = ("params", "products", "output_elements")
+QUANTITIES = ("params", "products", "output_elements", "bias_adds", "buffers")
 
 
 def _complete(net: Network, point: Mapping[Any, Any]) -> Mapping[Any, Any]:

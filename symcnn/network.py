@@ -80,6 +80,7 @@ class Network:
     def _derive(self) -> tuple[LayerRecord, ...]:
         g = self._graph
         outputs: dict[Any, Shape] = {}
+        fields: dict[Any, tuple[Any, Any]] = {}
         domains: dict[Any, tuple[tuple[str, Condition], ...]] = {}
         seen: set[int] = set()
         records: list[LayerRecord] = []
@@ -117,6 +118,7 @@ class Network:
             upstream = [located for p in preds for located in domains[p]]
             own = [(where, c) for c in conditions]
             domains[node] = tuple(dict.fromkeys([*upstream, *own]))
+            fields[node] = _receptive(layer, [fields[p] for p in preds], outputs[node])
             if isinstance(layer, Input):
                 g.nodes[node][NODE_RECORD] = None
                 self._input_conditions.extend(conditions)
@@ -130,9 +132,12 @@ class Network:
                 params_derivation=layer.params(*inputs),
                 products_derivation=layer.products(*inputs),
                 buffers_derivation=layer.buffers(*inputs),
+                bias_adds_derivation=layer.bias_adds(*inputs),
                 conditions=conditions,
                 shared=id(layer) in seen,
                 domain=domains[node],
+                receptive_field=fields[node][0],
+                jump=fields[node][1],
             )
             seen.add(id(layer))
             g.nodes[node][NODE_RECORD] = record
@@ -242,6 +247,37 @@ class Network:
     def products(self) -> sympy.Expr:
         """Total multiplications per sample, the seed's convention."""
         return sympy.Add(*(r.products for r in self._records))
+
+    @property
+    def bias_adds(self) -> sympy.Expr:
+        """Total bias additions per sample (see :mod:`symcnn.conventions`)."""
+        return sympy.Add(*(r.bias_adds for r in self._records))
+
+    def count(self, convention: str) -> sympy.Expr:
+        """Total operations under a named convention (:mod:`symcnn.conventions`).
+
+        The conventions are ``"products"``, ``"mult-adds"``, ``"flops"`` and ``"flops+bias"``.
+
+        Examples
+        --------
+        >>> import symcnn as sc
+        >>> conv = sc.Sequential(sc.Conv2d(1, 32, 5), input_shape=(1, 28, 28))
+        >>> [conv.count(c) for c in ("products", "mult-adds", "flops", "flops+bias")]
+        [460800, 479232, 921600, 940032]
+        """
+        from .conventions import convention_total
+
+        return convention_total(convention, self.products, self.bias_adds)
+
+    def activation_memory(self, bytes_per_element: int = 4) -> sympy.Expr:
+        """Bytes of activations per sample: the inputs and every node's output, each once.
+
+        That is the memory a forward pass needs when it keeps every activation, as
+        training does; in-place layers (``ReLU(inplace=True)``) are counted as separate
+        tensors, and parameters, buffers and gradients are not included.
+        """
+        elements = sympy.Add(*(i.shape.numel for i in self.inputs), self.output_elements)
+        return bytes_per_element * elements
 
     @property
     def output_elements(self) -> sympy.Expr:
@@ -499,6 +535,24 @@ class Sequential(Network):
             graph.add_edge(previous, name, **{EDGE_PORT: 0})
             previous = name
         super().__init__(graph)
+
+
+def _receptive(layer: Layer, upstream: list[tuple[Any, Any]], out: Shape) -> tuple[Any, Any]:
+    """(receptive field, jump) per spatial axis of a node, None where not defined.
+
+    Branches that meet at a merge with different fields give the largest one per axis
+    (the union of their windows, not an average); with different jumps, None.
+    """
+    if not upstream:
+        ones = (sympy.Integer(1),) * (len(out) - 1)
+        return (ones, ones) if len(out) > 1 else (None, None)
+    if any(f is None or j is None for f, j in upstream):
+        return None, None
+    field = tuple(sympy.Max(*axis) for axis in zip(*(f for f, _ in upstream), strict=True))
+    jumps = {j for _, j in upstream}
+    if len(jumps) != 1:
+        return None, None
+    return layer.receptive(field, jumps.pop())
 
 
 def _trace(inputs: Any, outputs: Any) -> nx.DiGraph:

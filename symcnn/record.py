@@ -43,6 +43,11 @@ class LayerRecord:
     domain : tuple of (str, Condition)
         The undecided conditions of this layer and of every layer and input it depends on,
         each with the place it comes from: what :meth:`evaluate` checks.
+    receptive_field, jump : tuple of sympy.Expr, or None
+        Per spatial axis, how many input pixels one output element sees, and how far apart
+        (in input pixels) neighbouring output elements are; None once positions are mixed
+        (Flatten, Linear, adaptive pooling). Where branches with different fields merge,
+        the largest is kept.
     """
 
     index: int
@@ -53,9 +58,12 @@ class LayerRecord:
     params_derivation: Derivation
     products_derivation: Derivation
     buffers_derivation: Derivation = Derivation("leaf", (sympy.Integer(0),))
+    bias_adds_derivation: Derivation = Derivation("leaf", (sympy.Integer(0),))
     conditions: tuple[Condition, ...] = ()
     shared: bool = False
     domain: tuple[tuple[str, Condition], ...] = ()
+    receptive_field: tuple[sympy.Expr, ...] | None = None
+    jump: tuple[sympy.Expr, ...] | None = None
 
     @property
     def input_shape(self) -> Shape:
@@ -76,6 +84,17 @@ class LayerRecord:
     def buffers(self) -> sympy.Expr:
         """Non-learned state of this layer (BatchNorm's running statistics)."""
         return self.buffers_derivation.value
+
+    @property
+    def bias_adds(self) -> sympy.Expr:
+        """Bias additions, one per output element of a biased convolution or linear layer."""
+        return self.bias_adds_derivation.value
+
+    def count(self, convention: str) -> sympy.Expr:
+        """Operations under a named convention (:mod:`symcnn.conventions`)."""
+        from .conventions import convention_total
+
+        return convention_total(convention, self.products, self.bias_adds)
 
     @property
     def output_elements(self) -> sympy.Expr:

@@ -17,9 +17,12 @@ from ..shape import Shape, as_size
 if TYPE_CHECKING:
     from ..tensor import Tensor
 
-__all__ = ["Layer"]
+__all__ = ["Field", "Layer"]
 
 L = TypeVar("L", bound="Layer")
+
+#: Per spatial axis: a receptive field or a jump, in input pixels.
+Field = tuple[sympy.Expr, ...]
 
 ZERO = product(0)
 
@@ -73,6 +76,21 @@ class Layer:
     def describe(self) -> str:
         """PyTorch-style description for tables, e.g. ``nn.Conv2d(1, 32, kernel_size=5)``."""
         return f"nn.{self!r}"
+
+    def bias_adds(self, *inputs: Shape) -> Derivation:
+        """Additions of a bias: one per output element of a biased convolution or linear layer.
+
+        They are what torchinfo's mult-adds and calflops add to the products.
+        """
+        return ZERO
+
+    def receptive(self, field: Field, jump: Field) -> tuple[Field | None, Field | None]:
+        """The receptive field and jump (effective stride) per spatial axis after this layer.
+
+        ``field`` and ``jump`` are those of the input, in input pixels. The default, for a
+        layer that mixes all positions (Flatten, Linear) or has no fixed window, is None.
+        """
+        return None, None
 
     def buffers(self, *inputs: Shape) -> Derivation:
         """Non-learned state saved with the model (BatchNorm's running statistics)."""

@@ -12,11 +12,23 @@ from ..derivation import Derivation, product, side_area, total
 from ..errors import UnsupportedLayerError
 from ..shape import Shape, as_size
 from ..sizes import conv_output_size_padded, same_padding
-from .base import Layer, positive, tuple_of
+from .base import Field, Layer, positive, tuple_of
 
 __all__ = ["Conv2d"]
 
 _AXES = ("height", "width", "depth")
+
+
+def window_receptive(
+    field: Field, jump: Field, kernel: Field, stride: Field, dilation: Field | tuple[int, ...]
+) -> tuple[Field, Field]:
+    """A sliding window widens the field by (d·(k − 1))·jump and multiplies the jump by s."""
+    return (
+        tuple(
+            f + d * (k - 1) * j for f, j, k, d in zip(field, jump, kernel, dilation, strict=True)
+        ),
+        tuple(j * s for j, s in zip(jump, stride, strict=True)),
+    )
 
 
 def axis_names(ndim: int) -> tuple[str, ...]:
@@ -181,6 +193,14 @@ class _ConvNd(Layer):
             side_area(out.spatial),
             side_area(self.kernel_size),
         )
+
+    def bias_adds(self, *inputs: Shape) -> Derivation:
+        if not self.bias:
+            return product(0)
+        return product(self.out_channels, side_area(self.output_shape(*inputs).spatial))
+
+    def receptive(self, field: Field, jump: Field) -> tuple[Field | None, Field | None]:
+        return window_receptive(field, jump, self.kernel_size, self.stride, self.dilation)
 
 
 @dataclass(frozen=True, slots=True, repr=False)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ShapeError
-from .base import Layer
+from .base import Field, Layer
 
 __all__ = [
     "GELU",
@@ -31,6 +31,9 @@ class _Elementwise(Layer):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.kind = cls.__name__.lower()
+
+    def receptive(self, field: Field, jump: Field) -> tuple[Field | None, Field | None]:
+        return field, jump
 
 
 @dataclass(frozen=True, slots=True, repr=False)

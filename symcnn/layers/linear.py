@@ -40,6 +40,10 @@ class _LinearRule(Layer):
         (x,) = inputs
         return product(self.out_features, self.in_features_for(x), *x[:-1])
 
+    def bias_adds(self, *inputs: Shape) -> Derivation:
+        (x,) = inputs
+        return product(self.out_features, *x[:-1]) if self.bias else product(0)
+
 
 @dataclass(frozen=True, slots=True, repr=False)
 class Linear(_LinearRule):

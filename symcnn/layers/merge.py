@@ -9,7 +9,7 @@ import sympy
 from ..condition import Condition, equal
 from ..errors import ShapeError
 from ..shape import Shape
-from .base import Layer
+from .base import Field, Layer
 
 __all__ = ["Add", "Concat", "Mul"]
 
@@ -19,6 +19,9 @@ class _Merge(Layer):
 
     __slots__ = ()
     arity = None
+
+    def receptive(self, field: Field, jump: Field) -> tuple[Field | None, Field | None]:
+        return field, jump
 
     def _same_rank(self, inputs: tuple[Shape, ...]) -> None:
         ranks = {len(x) for x in inputs}

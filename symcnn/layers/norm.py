@@ -10,7 +10,7 @@ from ..condition import Condition, equal
 from ..derivation import Derivation, product, total
 from ..errors import ShapeError
 from ..shape import Shape, as_size
-from .base import Layer, positive
+from .base import Field, Layer, positive
 
 __all__ = ["BatchNorm2d"]
 
@@ -66,6 +66,9 @@ class BatchNorm2d(Layer):
 
     def params(self, *inputs: Shape) -> Derivation:
         return product(2, self.num_features) if self.affine else product(0)
+
+    def receptive(self, field: Field, jump: Field) -> tuple[Field | None, Field | None]:
+        return field, jump
 
     def buffers(self, *inputs: Shape) -> Derivation:
         if not self.track_running_stats:

@@ -10,8 +10,8 @@ import sympy
 from ..condition import Condition, at_least, divides
 from ..shape import Shape
 from ..sizes import pool_output_size
-from .base import Layer, positive, tuple_of
-from .conv import axis_names
+from .base import Field, Layer, positive, tuple_of
+from .conv import axis_names, window_receptive
 
 __all__ = ["AvgPool2d", "MaxPool2d"]
 
@@ -91,6 +91,9 @@ class _PoolNd(Layer):
                 strict=True,
             )
         )
+
+    def receptive(self, field: Field, jump: Field) -> tuple[Field | None, Field | None]:
+        return window_receptive(field, jump, self.kernel_size, self.stride, self._dilation)
 
     def exact_fit_conditions(self, *inputs: Shape) -> tuple[Condition, ...]:
         (x,) = inputs

@@ -10,7 +10,7 @@ import sympy
 from ..condition import Condition, at_least
 from ..errors import ShapeError
 from ..shape import Shape, as_size
-from .base import Layer, positive, tuple_of
+from .base import Field, Layer, positive, tuple_of
 from .conv import axis_names
 
 __all__ = ["AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Upsample", "ZeroPad2d"]
@@ -110,6 +110,11 @@ class Upsample(Layer):
             return positive(self.size, "size")
         return positive(self.scale_factor, "scale_factor")
 
+    def receptive(self, field: Field, jump: Field) -> tuple[Field | None, Field | None]:
+        if self.size is not None:
+            return None, None
+        return field, tuple(j / s for j, s in zip(jump, self.scale_factor, strict=True))
+
     def output_shape(self, *inputs: Shape) -> Shape:
         (x,) = inputs
         if self.size is not None:
@@ -145,6 +150,9 @@ class ZeroPad2d(Layer):
             if isinstance(self.padding, (tuple, list))
             else (as_size(self.padding, "padding"),) * 4,
         )
+
+    def receptive(self, field: Field, jump: Field) -> tuple[Field | None, Field | None]:
+        return field, jump
 
     def _sizes(self, x: Shape) -> tuple[sympy.Expr, sympy.Expr]:
         left, right, top, bottom = self.padding
