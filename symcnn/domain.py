@@ -18,7 +18,7 @@ import sympy
 from sympy.logic.boolalg import Boolean, BooleanFalse, BooleanTrue
 
 from .canonical import canonical
-from .condition import decidable
+from .condition import Condition, decidable
 
 __all__ = ["simplify_domain", "simplify_relation"]
 
@@ -77,8 +77,14 @@ def _unfloor(e: sympy.Expr) -> sympy.Expr:
         (atom,) = atoms
         coeff = e.coeff(atom)
         rest = sympy.expand(e - coeff * atom)
-        if coeff not in (1, -1) or rest.has(atom) or not _integer(rest):
+        if rest.has(atom) or not _integer(rest) or not coeff.is_Integer or coeff == 0:
             return e
+        if coeff not in (1, -1):
+            if not rest.is_Integer:
+                return e
+            # c·F + r >= 0 with numbers c, r: F >= ⌈-r/c⌉ (c > 0) or F <= ⌊r/|c|⌋ (c < 0)
+            rest = -sympy.ceiling(-rest / coeff) if coeff > 0 else sympy.floor(rest / -coeff)
+            coeff = sympy.sign(coeff)
         u, a = sympy.fraction(sympy.together(atom.args[0]))
         if not (_integer(u) and a.is_integer and a.is_positive):
             return e
@@ -141,7 +147,32 @@ def simplify_domain(
         if isinstance(rel, BooleanTrue) or rel in kept:
             continue
         kept.append(rel)
+    kept = _drop_implied_by_divisibility(kept)
     return tuple(r for r in kept if not any(_implies(o, r) for o in kept if o is not r))
+
+
+def _drop_implied_by_divisibility(relations: list[Boolean]) -> list[Boolean]:
+    """With ``x mod m = 0`` known, drop every relation that holds at all ``x = m·t``.
+
+    A 4-level U-Net's skip connections each ask ``2^i·⌊n/2^i⌋ = n``-like equalities and
+    its pooling ``n >= 16``; all follow from ``n mod 16 = 0`` (n positive).
+    """
+    t = sympy.Symbol("t", integer=True, positive=True)
+    out = list(relations)
+    for rel in relations:
+        if not (isinstance(rel, sympy.Eq) and isinstance(rel.lhs, sympy.Mod) and rel.rhs == 0):
+            continue
+        x, m = rel.lhs.args
+        if not (x.is_Symbol and m.is_Integer and m > 0):
+            continue
+        out = [
+            r for r in out if r is rel or x not in r.free_symbols or not _holds(r.subs(x, m * t))
+        ]
+    return out
+
+
+def _holds(rel: Boolean) -> bool:
+    return Condition(rel, "").decide() is True
 
 
 def _implies(stronger: Boolean, weaker: Boolean) -> bool:

@@ -86,7 +86,7 @@ def test_symbolic_merge_disagreement_is_a_constraint():
     down = sc.MaxPool2d(2)(x)
     up = sc.Upsample(scale_factor=2)(down)
     net = sc.Network(x, sc.Concat()(up, x))
-    assert net.constraints == (sympy.Ge(n, 2), sympy.Eq(sympy.Mod(n, 2), 0))
+    assert net.constraints == (sympy.Eq(sympy.Mod(n, 2), 0),)  # n >= 2 follows
     assert net.is_valid({n: 8}) and not net.is_valid({n: 9})
     assert net.min_input(n) == 2
     assert "the inputs of Concat must agree on every axis but 0, here 1" in net.violation({n: 9})
@@ -132,3 +132,20 @@ def test_resampling_layers():
         sc.Upsample()
     with pytest.raises(sc.ShapeError, match="output_size must be positive"):
         sc.AdaptiveAvgPool2d(0)
+
+
+def test_four_level_unet_domain_is_divisibility_by_16():
+    x = sc.Input((1, n, n))
+    skips, y, channels = [], x, 1
+    for _ in range(4):
+        y = sc.ReLU()(sc.Conv2d(channels, 8, 3, padding=1)(y))
+        channels = 8
+        skips.append(y)
+        y = sc.MaxPool2d(2)(y)
+    y = sc.Conv2d(8, 8, 3, padding=1)(y)
+    for skip in reversed(skips):
+        y = sc.Conv2d(16, 8, 3, padding=1)(sc.Concat()(sc.Upsample(scale_factor=2)(y), skip))
+    net = sc.Network(x, y)
+    assert net.constraints == (sympy.Eq(sympy.Mod(n, 16), 0),)
+    assert net.min_input(n) == 16
+    assert [s for s in range(1, 100) if net.is_valid({n: s})] == [16, 32, 48, 64, 80, 96]
