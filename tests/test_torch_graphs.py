@@ -76,6 +76,21 @@ def compare(torch, model, net, channels):
         assert named <= {r.name for r in matched}
         assert len(matched) >= 3
         assert at.products == products
+    # validity: symcnn says valid exactly where a forward pass runs
+    for size in range(1, 41):
+        assert net.is_valid({H: size, W: size + 1}) == runs(
+            torch, model, (channels, size, size + 1)
+        )
+
+
+def runs(torch, model, shape):
+    try:
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")
+            model.eval()(torch.zeros(1, *shape))
+    except RuntimeError:
+        return False
+    return True
 
 
 # -- the networks, each twice ------------------------------------------------------------------
