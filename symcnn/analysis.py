@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 #: The per-layer quantities every record and network total offers.
-QUANTITIES = ("params", "products", "output_elements", "bias_adds", "buffers")
+QUANTITIES = ("params", "products", "output_elements", "bias_adds", "buffers", "elementwise")
 
 
 def _complete(net: Network, point: Mapping[Any, Any]) -> Mapping[Any, Any]:

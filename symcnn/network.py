@@ -133,6 +133,7 @@ class Network:
                 products_derivation=layer.products(*inputs),
                 buffers_derivation=layer.buffers(*inputs),
                 bias_adds_derivation=layer.bias_adds(*inputs),
+                elementwise_derivation=layer.elementwise(*inputs),
                 conditions=conditions,
                 shared=id(layer) in seen,
                 domain=domains[node],
@@ -252,6 +253,14 @@ class Network:
     def bias_adds(self) -> sympy.Expr:
         """Total bias additions per sample (see :mod:`symcnn.conventions`)."""
         return sympy.Add(*(r.bias_adds for r in self._records))
+
+    @property
+    def elementwise(self) -> sympy.Expr:
+        """Total elementwise multiplications per sample (gates, BatchNorm, average pooling).
+
+        A quantity of its own: never added to :attr:`products`.
+        """
+        return sympy.Add(*(r.elementwise for r in self._records))
 
     def count(self, convention: str) -> sympy.Expr:
         """Total operations under a named convention (:mod:`symcnn.conventions`).

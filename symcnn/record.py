@@ -59,6 +59,7 @@ class LayerRecord:
     products_derivation: Derivation
     buffers_derivation: Derivation = Derivation("leaf", (sympy.Integer(0),))
     bias_adds_derivation: Derivation = Derivation("leaf", (sympy.Integer(0),))
+    elementwise_derivation: Derivation = Derivation("leaf", (sympy.Integer(0),))
     conditions: tuple[Condition, ...] = ()
     shared: bool = False
     domain: tuple[tuple[str, Condition], ...] = ()
@@ -89,6 +90,11 @@ class LayerRecord:
     def bias_adds(self) -> sympy.Expr:
         """Bias additions, one per output element of a biased convolution or linear layer."""
         return self.bias_adds_derivation.value
+
+    @property
+    def elementwise(self) -> sympy.Expr:
+        """Elementwise multiplications (gates, BatchNorm, average pooling), apart."""
+        return self.elementwise_derivation.value
 
     def count(self, convention: str) -> sympy.Expr:
         """Operations under a named convention (:mod:`symcnn.conventions`)."""

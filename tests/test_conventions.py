@@ -77,3 +77,15 @@ def test_receptive_field_of_merged_branches():
     assert net["add1"].receptive_field == (5, 5)  # the larger branch, not an average
     gated = sc.Network(x, sc.Mul()(narrow, sc.AdaptiveAvgPool2d(1)(narrow)))
     assert gated["mul1"].receptive_field is None  # a global gate sees everything
+
+
+def test_elementwise_multiplications_are_their_own_quantity():
+    x = sc.Input((8, n, n))
+    y = sc.BatchNorm2d(8)(sc.Conv2d(8, 8, 3, padding=1)(x))
+    gate = sc.Sigmoid()(sc.AdaptiveAvgPool2d(1)(y))
+    net = sc.Network(x, sc.Mul()(y, gate))
+    assert net["bn1"].elementwise == 8 * n**2
+    assert net["mul1"].elementwise == 8 * n**2
+    assert net.elementwise == 16 * n**2
+    assert net.products == 8 * 8 * 9 * n**2  # the convolution's only
+    assert net.evaluate("elementwise", n=[4, 5]).tolist() == [256, 400]

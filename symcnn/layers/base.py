@@ -77,6 +77,13 @@ class Layer:
         """PyTorch-style description for tables, e.g. ``nn.Conv2d(1, 32, kernel_size=5)``."""
         return f"nn.{self!r}"
 
+    def elementwise(self, *inputs: Shape) -> Derivation:
+        """Elementwise multiplications: a gate's ``Mul``, BatchNorm's scaling, average pooling.
+
+        They are not weight-times-activation products, so never part of ``products``.
+        """
+        return ZERO
+
     def bias_adds(self, *inputs: Shape) -> Derivation:
         """Additions of a bias: one per output element of a biased convolution or linear layer.
 

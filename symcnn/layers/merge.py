@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import sympy
 
 from ..condition import Condition, equal
+from ..derivation import Derivation, product
 from ..errors import ShapeError
 from ..shape import Shape
 from .base import Field, Layer
@@ -104,6 +105,9 @@ class Mul(_Merge):
             stretched = [s for s in sizes if s != 1]
             out.append(stretched[0] if stretched else sympy.Integer(1))
         return Shape(out)
+
+    def elementwise(self, *inputs: Shape) -> Derivation:
+        return product(self.output_shape(*inputs).numel, len(inputs) - 1)
 
     def describe(self) -> str:
         return "torch.mul(...)"

@@ -67,6 +67,10 @@ class BatchNorm2d(Layer):
     def params(self, *inputs: Shape) -> Derivation:
         return product(2, self.num_features) if self.affine else product(0)
 
+    def elementwise(self, *inputs: Shape) -> Derivation:
+        # one scale per element: 1/σ, fused with γ when affine
+        return product(inputs[0].numel)
+
     def receptive(self, field: Field, jump: Field) -> tuple[Field | None, Field | None]:
         return field, jump
 
