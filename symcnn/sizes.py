@@ -9,7 +9,7 @@ from typing import Any
 
 import sympy
 
-__all__ = ["conv_output_size", "pool_output_size", "same_padding"]
+__all__ = ["adaptive_windows", "conv_output_size", "pool_output_size", "same_padding"]
 
 
 def conv_output_size(
@@ -97,3 +97,23 @@ def same_padding(kernel_size: Any, dilation: Any = 1) -> tuple[sympy.Expr, sympy
     total = sympy.sympify(dilation) * (sympy.sympify(kernel_size) - 1)
     left = sympy.floor(total / 2)
     return left, total - left
+
+
+def adaptive_windows(size: int, output_size: int) -> list[tuple[int, int]]:
+    r"""The input span [start, end) of each output of adaptive pooling along one axis.
+
+    Window ``i`` starts at :math:`\lfloor i \cdot In / Out \rfloor` and ends at
+    :math:`\lceil (i + 1) \cdot In / Out \rceil`, PyTorch's rule: windows may differ in
+    size and overlap, and ``output_size > size`` repeats input elements.
+
+    Examples
+    --------
+    >>> adaptive_windows(5, 3)
+    [(0, 2), (1, 4), (3, 5)]
+    >>> adaptive_windows(2, 3)
+    [(0, 1), (0, 2), (1, 2)]
+    """
+    return [
+        ((i * size) // output_size, -((-(i + 1) * size) // output_size))
+        for i in range(output_size)
+    ]

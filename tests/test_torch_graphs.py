@@ -76,7 +76,9 @@ def compare(torch, model, net, channels):
         assert named <= {r.name for r in matched}
         assert len(matched) >= 3
         assert at.products == products
-    # validity: symcnn says valid exactly where a forward pass runs
+    # validity: symcnn says valid exactly where a forward pass runs, and from where on
+    first = next(s for s in range(1, 41) if runs(torch, model, (channels, s, 64)))
+    assert net.min_input(H, {W: 64}) == first
     for size in range(1, 41):
         assert net.is_valid({H: size, W: size + 1}) == runs(
             torch, model, (channels, size, size + 1)
@@ -294,3 +296,16 @@ def test_unet_skip_needs_even_sizes(torch):
         net.subs({n: 16}).products
         == sum(c * 16 * 16 * k for c, k in [(8, 9), (4, 16 * 9)]) + 8 * 8 * 8 * 8 * 9
     )
+
+
+@pytest.mark.parametrize(("size", "out"), [(5, 3), (2, 3), (7, 7), (10, 4), (1, 4), (13, 5)])
+def test_adaptive_pooling_windows_match_torch(torch, size, out):
+    from symcnn.sizes import adaptive_windows
+
+    windows = adaptive_windows(size, out)
+    pool = torch.nn.AdaptiveMaxPool1d(out)
+    for i in range(size):
+        one_hot = torch.zeros(1, 1, size)
+        one_hot[0, 0, i] = 1.0
+        seen = [j for j, v in enumerate(pool(one_hot)[0, 0].tolist()) if v == 1.0]
+        assert seen == [j for j, (start, end) in enumerate(windows) if start <= i < end]
