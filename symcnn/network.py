@@ -31,6 +31,10 @@ NODE_RECORD = "record"
 EDGE_PORT = "port"
 
 
+#: How a per-sample input of each rank reads, for messages.
+_AXES = {2: "(C, L)", 3: "(C, H, W)", 4: "(C, D, H, W)"}
+
+
 class Network:
     """A network of layers and everything derived from it.
 
@@ -105,9 +109,10 @@ class Network:
             if layer.input_rank is not None:
                 for x in inputs:
                     if len(x) != layer.input_rank:
+                        axes = _AXES.get(layer.input_rank, "")
                         raise ShapeError(
                             f"{where} needs a per-sample input of {layer.input_rank} axes "
-                            f"(C, H, W), got {x}{self._bound()}"
+                            f"{axes}, got {x}{self._bound()}"
                         )
             if layer.arity == 0:
                 where = f"{layer!r} ({node})"

@@ -9,7 +9,13 @@ from typing import Any
 
 import sympy
 
-__all__ = ["adaptive_windows", "conv_output_size", "pool_output_size", "same_padding"]
+__all__ = [
+    "adaptive_windows",
+    "conv_output_size",
+    "conv_transpose_output_size",
+    "pool_output_size",
+    "same_padding",
+]
 
 
 def conv_output_size(
@@ -114,6 +120,35 @@ def adaptive_windows(size: int, output_size: int) -> list[tuple[int, int]]:
     [(0, 1), (0, 2), (1, 2)]
     """
     return [
-        ((i * size) // output_size, -((-(i + 1) * size) // output_size))
-        for i in range(output_size)
+        ((i * size) // output_size, -((-(i + 1) * size) // output_size)) for i in range(output_size)
     ]
+
+
+def conv_transpose_output_size(
+    size: Any,
+    kernel_size: Any,
+    *,
+    stride: Any = 1,
+    padding: Any = 0,
+    output_padding: Any = 0,
+    dilation: Any = 1,
+) -> sympy.Expr:
+    r"""Output size of a transposed convolution along one axis, PyTorch's rule.
+
+    Notes
+    -----
+    With ``padding`` cropped from each side and ``output_padding`` added on one side,
+
+    .. math:: (H - 1)s - 2p + d(k - 1) + p_{out} + 1.
+
+    No floor: every input position places one window, ``s`` apart.
+
+    Examples
+    --------
+    >>> conv_transpose_output_size(16, 2, stride=2)
+    32
+    >>> conv_transpose_output_size(7, 3, stride=2, padding=1, output_padding=1)
+    14
+    """
+    size = sympy.sympify(size)
+    return (size - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1

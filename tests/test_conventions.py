@@ -89,3 +89,10 @@ def test_elementwise_multiplications_are_their_own_quantity():
     assert net.elementwise == 16 * n**2
     assert net.products == 8 * 8 * 9 * n**2  # the convolution's only
     assert net.evaluate("elementwise", n=[4, 5]).tolist() == [256, 400]
+
+
+def test_average_pooling_multiplies_once_per_output():
+    net = sc.Sequential(sc.AvgPool2d(2), sc.MaxPool2d(2), input_shape=(3, n, n))
+    assert net["pool1"].elementwise == 3 * sympy.floor(n / 2) ** 2
+    assert net["pool2"].elementwise == 0
+    assert net.products == 0

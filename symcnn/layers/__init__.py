@@ -1,7 +1,7 @@
 """The layer catalogue, one module per family; every class mirrors a ``torch.nn`` name."""
 
 from .base import Layer
-from .conv import Conv2d
+from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .elementwise import (
     GELU,
     Dropout,
@@ -18,7 +18,7 @@ from .input import Input
 from .linear import LazyLinear, Linear
 from .merge import Add, Concat, Mul
 from .norm import BatchNorm2d
-from .pool import AvgPool2d, MaxPool2d
+from .pool import AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d
 from .resample import AdaptiveAvgPool2d, AdaptiveMaxPool2d, Upsample, ZeroPad2d
 from .reshape import Flatten, Reshape, View
 
@@ -27,10 +27,17 @@ __all__ = [
     "AdaptiveAvgPool2d",
     "AdaptiveMaxPool2d",
     "Add",
+    "AvgPool1d",
     "AvgPool2d",
+    "AvgPool3d",
     "BatchNorm2d",
     "Concat",
+    "Conv1d",
     "Conv2d",
+    "Conv3d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "ConvTranspose3d",
     "Dropout",
     "Flatten",
     "Hardswish",
@@ -40,7 +47,9 @@ __all__ = [
     "LazyLinear",
     "LeakyReLU",
     "Linear",
+    "MaxPool1d",
     "MaxPool2d",
+    "MaxPool3d",
     "Mul",
     "ReLU",
     "ReLU6",

@@ -1,4 +1,4 @@
-"""Max and average pooling: windows without weights, PyTorch's floor and ceil modes."""
+"""Max and average pooling in 1, 2 and 3 dimensions: PyTorch's floor and ceil modes."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from typing import Any, ClassVar
 import sympy
 
 from ..condition import Condition, at_least, divides
+from ..derivation import Derivation, product
 from ..shape import Shape
 from ..sizes import pool_output_size
 from .base import Field, Layer, positive, tuple_of
 from .conv import axis_names, window_receptive
 
-__all__ = ["AvgPool2d", "MaxPool2d"]
+__all__ = ["AvgPool1d", "AvgPool2d", "AvgPool3d", "MaxPool1d", "MaxPool2d", "MaxPool3d"]
 
 
 class _PoolNd(Layer):
@@ -22,6 +23,8 @@ class _PoolNd(Layer):
     __slots__ = ()
     kind = "pool"
     ndim: ClassVar[int]
+    #: Whether PyTorch also requires the unpadded input to hold the kernel (avg_pool3d).
+    unpadded_fit: ClassVar[bool] = False
 
     kernel_size: tuple[sympy.Expr, ...]
     stride: tuple[sympy.Expr, ...]
@@ -67,6 +70,9 @@ class _PoolNd(Layer):
 
     def input_conditions(self, *inputs: Shape) -> tuple[Condition, ...]:
         (x,) = inputs
+        return (*self._window_conditions(x), *self._unpadded_conditions(x))
+
+    def _window_conditions(self, x: Shape) -> tuple[Condition, ...]:
         if self.ceil_mode:
             return tuple(
                 at_least(out, 1, f"the output {axis} must be at least 1", f"output {axis}")
@@ -89,6 +95,23 @@ class _PoolNd(Layer):
                 self.padding,
                 self._dilation,
                 strict=True,
+            )
+        )
+
+    def _unpadded_conditions(self, x: Shape) -> tuple[Condition, ...]:
+        if not self.unpadded_fit:
+            return ()
+        return tuple(
+            at_least(
+                size,
+                k,
+                f"the kernel must fit in the input {axis} before padding (as PyTorch's "
+                "avg_pool3d requires, whatever the padding and ceil_mode)",
+                f"input {axis}",
+                "kernel_size",
+            )
+            for axis, size, k in zip(
+                axis_names(self.ndim), x.spatial, self.kernel_size, strict=True
             )
         )
 
@@ -127,8 +150,47 @@ class _PoolNd(Layer):
         return Shape((x.channels, *spatial))
 
 
+class _MaxPoolNd(_PoolNd):
+    """Max pooling: pooling with a dilation."""
+
+    __slots__ = ()
+    dilation: tuple[sympy.Expr, ...]
+
+    @property
+    def _dilation(self) -> tuple[Any, ...]:
+        return self.dilation
+
+    def _coerce_extra(self) -> None:
+        self._set("dilation", tuple_of(self.dilation, self.ndim, "dilation"))
+
+
 @dataclass(frozen=True, slots=True, repr=False)
-class MaxPool2d(_PoolNd):
+class MaxPool1d(_MaxPoolNd):
+    r"""1-D max pooling with ``torch.nn.MaxPool1d``'s signature, on (C, L) samples.
+
+    ``stride`` defaults to ``kernel_size``; no parameters and no products. The rules are
+    :class:`MaxPool2d`'s along the one axis.
+
+    Examples
+    --------
+    >>> from symcnn import Shape
+    >>> MaxPool1d(3, stride=2).output_shape(Shape((16, 50)))
+    Shape((16, 24))
+    """
+
+    ndim = 1
+    input_rank = 2
+
+    kernel_size: Any
+    stride: Any = None
+    padding: Any = 0
+    dilation: Any = 1
+    return_indices: bool = False
+    ceil_mode: bool = False
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class MaxPool2d(_MaxPoolNd):
     r"""2-D max pooling with ``torch.nn.MaxPool2d``'s signature.
 
     ``stride`` defaults to ``kernel_size``. No parameters and no products (the seed's
@@ -159,16 +221,67 @@ class MaxPool2d(_PoolNd):
     return_indices: bool = False
     ceil_mode: bool = False
 
-    @property
-    def _dilation(self) -> tuple[Any, ...]:
-        return self.dilation
 
-    def _coerce_extra(self) -> None:
-        self._set("dilation", tuple_of(self.dilation, self.ndim, "dilation"))
+@dataclass(frozen=True, slots=True, repr=False)
+class MaxPool3d(_MaxPoolNd):
+    r"""3-D max pooling with ``torch.nn.MaxPool3d``'s signature, on (C, D, H, W) samples.
+
+    ``stride`` defaults to ``kernel_size``; no parameters and no products. The rules are
+    :class:`MaxPool2d`'s along each axis.
+
+    Examples
+    --------
+    >>> from symcnn import Shape
+    >>> MaxPool3d((1, 2, 2)).output_shape(Shape((8, 5, 16, 17)))
+    Shape((8, 5, 8, 8))
+    """
+
+    ndim = 3
+    input_rank = 4
+
+    kernel_size: Any
+    stride: Any = None
+    padding: Any = 0
+    dilation: Any = 1
+    return_indices: bool = False
+    ceil_mode: bool = False
+
+
+class _AvgPoolNd(_PoolNd):
+    """Average pooling: one elementwise multiplication (by 1/window) per output element."""
+
+    __slots__ = ()
+
+    def elementwise(self, *inputs: Shape) -> Derivation:
+        return product(self.output_shape(*inputs).numel)
 
 
 @dataclass(frozen=True, slots=True, repr=False)
-class AvgPool2d(_PoolNd):
+class AvgPool1d(_AvgPoolNd):
+    """1-D average pooling with ``torch.nn.AvgPool1d``'s signature, on (C, L) samples.
+
+    Same output lengths as :class:`MaxPool1d` without dilation; no parameters and no
+    products. PyTorch's ``AvgPool1d`` has no ``divisor_override``.
+
+    Examples
+    --------
+    >>> from symcnn import Shape
+    >>> AvgPool1d(4, ceil_mode=True).output_shape(Shape((8, 10)))
+    Shape((8, 3))
+    """
+
+    ndim = 1
+    input_rank = 2
+
+    kernel_size: Any
+    stride: Any = None
+    padding: Any = 0
+    ceil_mode: bool = False
+    count_include_pad: bool = True
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class AvgPool2d(_AvgPoolNd):
     r"""2-D average pooling with ``torch.nn.AvgPool2d``'s signature.
 
     Same output sizes as :class:`MaxPool2d` without dilation; no parameters, and no
@@ -184,6 +297,34 @@ class AvgPool2d(_PoolNd):
 
     ndim = 2
     input_rank = 3
+
+    kernel_size: Any
+    stride: Any = None
+    padding: Any = 0
+    ceil_mode: bool = False
+    count_include_pad: bool = True
+    divisor_override: Any = None
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class AvgPool3d(_AvgPoolNd):
+    """3-D average pooling with ``torch.nn.AvgPool3d``'s signature, on (C, D, H, W) samples.
+
+    Same output sizes as :class:`MaxPool3d` without dilation; no parameters and no
+    products. Unlike the other poolings, PyTorch's ``avg_pool3d`` also refuses an input
+    smaller than the kernel on any axis, before padding and even in ceil mode; symcnn
+    states that rule too.
+
+    Examples
+    --------
+    >>> from symcnn import Shape
+    >>> AvgPool3d(2, stride=(1, 2, 2)).output_shape(Shape((4, 6, 8, 9)))
+    Shape((4, 5, 4, 4))
+    """
+
+    ndim = 3
+    input_rank = 4
+    unpadded_fit = True
 
     kernel_size: Any
     stride: Any = None
