@@ -236,7 +236,22 @@ class _ConvNd(_ConvBase):
 
 
 @dataclass(frozen=True, slots=True, repr=False)
-class Conv1d(_ConvNd):
+class _ConvFields(_ConvNd):
+    """``torch.nn.ConvNd``'s constructor arguments, shared by every rank."""
+
+    in_channels: Any
+    out_channels: Any
+    kernel_size: Any
+    stride: Any = 1
+    padding: Any = 0
+    dilation: Any = 1
+    groups: Any = 1
+    bias: bool = True
+    padding_mode: str = "zeros"
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Conv1d(_ConvFields):
     r"""1-D convolution with ``torch.nn.Conv1d``'s signature, on (C, L) samples.
 
     Notes
@@ -258,19 +273,9 @@ class Conv1d(_ConvNd):
     ndim = 1
     input_rank = 2
 
-    in_channels: Any
-    out_channels: Any
-    kernel_size: Any
-    stride: Any = 1
-    padding: Any = 0
-    dilation: Any = 1
-    groups: Any = 1
-    bias: bool = True
-    padding_mode: str = "zeros"
-
 
 @dataclass(frozen=True, slots=True, repr=False)
-class Conv2d(_ConvNd):
+class Conv2d(_ConvFields):
     r"""2-D convolution with ``torch.nn.Conv2d``'s signature.
 
     Notes
@@ -292,19 +297,9 @@ class Conv2d(_ConvNd):
     ndim = 2
     input_rank = 3
 
-    in_channels: Any
-    out_channels: Any
-    kernel_size: Any
-    stride: Any = 1
-    padding: Any = 0
-    dilation: Any = 1
-    groups: Any = 1
-    bias: bool = True
-    padding_mode: str = "zeros"
-
 
 @dataclass(frozen=True, slots=True, repr=False)
-class Conv3d(_ConvNd):
+class Conv3d(_ConvFields):
     r"""3-D convolution with ``torch.nn.Conv3d``'s signature, on (C, D, H, W) samples.
 
     Notes
@@ -325,16 +320,6 @@ class Conv3d(_ConvNd):
 
     ndim = 3
     input_rank = 4
-
-    in_channels: Any
-    out_channels: Any
-    kernel_size: Any
-    stride: Any = 1
-    padding: Any = 0
-    dilation: Any = 1
-    groups: Any = 1
-    bias: bool = True
-    padding_mode: str = "zeros"
 
 
 class _ConvTransposeNd(_ConvBase):
@@ -445,7 +430,23 @@ class _ConvTransposeNd(_ConvBase):
 
 
 @dataclass(frozen=True, slots=True, repr=False)
-class ConvTranspose1d(_ConvTransposeNd):
+class _ConvTransposeFields(_ConvTransposeNd):
+    """``torch.nn.ConvTransposeNd``'s constructor arguments (dilation after bias)."""
+
+    in_channels: Any
+    out_channels: Any
+    kernel_size: Any
+    stride: Any = 1
+    padding: Any = 0
+    output_padding: Any = 0
+    groups: Any = 1
+    bias: bool = True
+    dilation: Any = 1
+    padding_mode: str = "zeros"
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class ConvTranspose1d(_ConvTransposeFields):
     r"""1-D transposed convolution with ``torch.nn.ConvTranspose1d``'s signature.
 
     Note PyTorch's argument order: ``dilation`` comes after ``bias``.
@@ -474,20 +475,9 @@ class ConvTranspose1d(_ConvTransposeNd):
     ndim = 1
     input_rank = 2
 
-    in_channels: Any
-    out_channels: Any
-    kernel_size: Any
-    stride: Any = 1
-    padding: Any = 0
-    output_padding: Any = 0
-    groups: Any = 1
-    bias: bool = True
-    dilation: Any = 1
-    padding_mode: str = "zeros"
-
 
 @dataclass(frozen=True, slots=True, repr=False)
-class ConvTranspose2d(_ConvTransposeNd):
+class ConvTranspose2d(_ConvTransposeFields):
     r"""2-D transposed convolution with ``torch.nn.ConvTranspose2d``'s signature.
 
     Note PyTorch's argument order: ``dilation`` comes after ``bias``.
@@ -518,20 +508,9 @@ class ConvTranspose2d(_ConvTransposeNd):
     ndim = 2
     input_rank = 3
 
-    in_channels: Any
-    out_channels: Any
-    kernel_size: Any
-    stride: Any = 1
-    padding: Any = 0
-    output_padding: Any = 0
-    groups: Any = 1
-    bias: bool = True
-    dilation: Any = 1
-    padding_mode: str = "zeros"
-
 
 @dataclass(frozen=True, slots=True, repr=False)
-class ConvTranspose3d(_ConvTransposeNd):
+class ConvTranspose3d(_ConvTransposeFields):
     r"""3-D transposed convolution with ``torch.nn.ConvTranspose3d``'s signature.
 
     Note PyTorch's argument order: ``dilation`` comes after ``bias``.
@@ -559,14 +538,3 @@ class ConvTranspose3d(_ConvTransposeNd):
 
     ndim = 3
     input_rank = 4
-
-    in_channels: Any
-    out_channels: Any
-    kernel_size: Any
-    stride: Any = 1
-    padding: Any = 0
-    output_padding: Any = 0
-    groups: Any = 1
-    bias: bool = True
-    dilation: Any = 1
-    padding_mode: str = "zeros"

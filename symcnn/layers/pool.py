@@ -165,7 +165,19 @@ class _MaxPoolNd(_PoolNd):
 
 
 @dataclass(frozen=True, slots=True, repr=False)
-class MaxPool1d(_MaxPoolNd):
+class _MaxPoolFields(_MaxPoolNd):
+    """``torch.nn.MaxPoolNd``'s constructor arguments, shared by every rank."""
+
+    kernel_size: Any
+    stride: Any = None
+    padding: Any = 0
+    dilation: Any = 1
+    return_indices: bool = False
+    ceil_mode: bool = False
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class MaxPool1d(_MaxPoolFields):
     r"""1-D max pooling with ``torch.nn.MaxPool1d``'s signature, on (C, L) samples.
 
     ``stride`` defaults to ``kernel_size``; no parameters and no products. The rules are
@@ -181,16 +193,9 @@ class MaxPool1d(_MaxPoolNd):
     ndim = 1
     input_rank = 2
 
-    kernel_size: Any
-    stride: Any = None
-    padding: Any = 0
-    dilation: Any = 1
-    return_indices: bool = False
-    ceil_mode: bool = False
-
 
 @dataclass(frozen=True, slots=True, repr=False)
-class MaxPool2d(_MaxPoolNd):
+class MaxPool2d(_MaxPoolFields):
     r"""2-D max pooling with ``torch.nn.MaxPool2d``'s signature.
 
     ``stride`` defaults to ``kernel_size``. No parameters and no products (the seed's
@@ -214,16 +219,9 @@ class MaxPool2d(_MaxPoolNd):
     ndim = 2
     input_rank = 3
 
-    kernel_size: Any
-    stride: Any = None
-    padding: Any = 0
-    dilation: Any = 1
-    return_indices: bool = False
-    ceil_mode: bool = False
-
 
 @dataclass(frozen=True, slots=True, repr=False)
-class MaxPool3d(_MaxPoolNd):
+class MaxPool3d(_MaxPoolFields):
     r"""3-D max pooling with ``torch.nn.MaxPool3d``'s signature, on (C, D, H, W) samples.
 
     ``stride`` defaults to ``kernel_size``; no parameters and no products. The rules are
@@ -238,13 +236,6 @@ class MaxPool3d(_MaxPoolNd):
 
     ndim = 3
     input_rank = 4
-
-    kernel_size: Any
-    stride: Any = None
-    padding: Any = 0
-    dilation: Any = 1
-    return_indices: bool = False
-    ceil_mode: bool = False
 
 
 class _AvgPoolNd(_PoolNd):
@@ -281,7 +272,19 @@ class AvgPool1d(_AvgPoolNd):
 
 
 @dataclass(frozen=True, slots=True, repr=False)
-class AvgPool2d(_AvgPoolNd):
+class _AvgPoolFields(_AvgPoolNd):
+    """``torch.nn.AvgPool2d``/``AvgPool3d``'s constructor arguments."""
+
+    kernel_size: Any
+    stride: Any = None
+    padding: Any = 0
+    ceil_mode: bool = False
+    count_include_pad: bool = True
+    divisor_override: Any = None
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class AvgPool2d(_AvgPoolFields):
     r"""2-D average pooling with ``torch.nn.AvgPool2d``'s signature.
 
     Same output sizes as :class:`MaxPool2d` without dilation; no parameters, and no
@@ -298,16 +301,9 @@ class AvgPool2d(_AvgPoolNd):
     ndim = 2
     input_rank = 3
 
-    kernel_size: Any
-    stride: Any = None
-    padding: Any = 0
-    ceil_mode: bool = False
-    count_include_pad: bool = True
-    divisor_override: Any = None
-
 
 @dataclass(frozen=True, slots=True, repr=False)
-class AvgPool3d(_AvgPoolNd):
+class AvgPool3d(_AvgPoolFields):
     """3-D average pooling with ``torch.nn.AvgPool3d``'s signature, on (C, D, H, W) samples.
 
     Same output sizes as :class:`MaxPool3d` without dilation; no parameters and no
@@ -325,10 +321,3 @@ class AvgPool3d(_AvgPoolNd):
     ndim = 3
     input_rank = 4
     unpadded_fit = True
-
-    kernel_size: Any
-    stride: Any = None
-    padding: Any = 0
-    ceil_mode: bool = False
-    count_include_pad: bool = True
-    divisor_override: Any = None
