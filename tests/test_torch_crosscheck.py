@@ -12,56 +12,33 @@ actually produced, never from symcnn's own formulas.
 from __future__ import annotations
 
 import math
-import warnings
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 import symcnn as sc
 
 from conftest import seed_layers
+from torchcheck import (
+    assert_same_verdict,
+    check_pool,
+    n_params,
+    per_axis,
+    rarely,
+    run_symcnn,
+    run_torch,
+    torch_settings,
+)
 
 pytestmark = pytest.mark.torch
 
 # The fixture is only a module import, so sharing it across examples is harmless. The
 # example budget stays the active profile's (conftest: 'ci' 200 under CI=true, 'dev' 60).
-torch_settings = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
-
-# IndexError: torch.flatten with a dim out of range.
-TORCH_ERRORS = (RuntimeError, ValueError, IndexError)
 
 
 # -- helpers ---------------------------------------------------------------------------------
-def run_torch(torch: Any, build: Any, input_shape: tuple[int, ...]) -> tuple[Any, Any, Any]:
-    """Build a torch module and run it on zeros(1, *input_shape).
-
-    Returns ``(module, output, None)``, or ``(None, None, error)`` when torch refuses the
-    configuration at construction or at forward time.
-    """
-    try:
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            module = build()
-            out = module(torch.zeros(1, *input_shape))
-    except TORCH_ERRORS as err:
-        return None, None, err
-    return module, out, None
-
-
-def run_symcnn(build: Any, input_shape: tuple[int, ...]) -> tuple[Any, Any]:
-    """Build the symcnn layers and the network: ``(net, None)`` or ``(None, ShapeError)``."""
-    try:
-        return sc.Sequential(*build(), input_shape=input_shape), None
-    except sc.ShapeError as err:
-        return None, err
-
-
-def n_params(module: Any) -> int:
-    return sum(p.numel() for p in module.parameters())
-
-
 def conv_products(conv: Any, out_shape: tuple[int, ...]) -> int:
     """C_out·H_out·W_out · (C_in/groups)·k_h·k_w from the weight and the output shape."""
     c_out, c_in_per_group, kh, kw = conv.weight.shape
@@ -78,15 +55,6 @@ def linear_products(linear: Any, out_shape: tuple[int, ...]) -> int:
     for size in out_shape[:-1]:
         positions *= size
     return in_features * out_features * positions
-
-
-def assert_same_verdict(net: Any, sc_err: Any, out: Any, torch_err: Any, what: str) -> None:
-    assert (net is None) == (out is None), (
-        f"{what}: symcnn {'raised ' + repr(sc_err) if net is None else 'accepted it'} "
-        f"but torch {'raised ' + repr(torch_err) if out is None else 'accepted it'}"
-        + ("" if out is None else f" with output {tuple(out.shape)}")
-        + ("" if net is None else f" (symcnn output {net.output_shape})")
-    )
 
 
 # -- 1. the seed LeNet, op by op ---------------------------------------------------------------
@@ -187,16 +155,6 @@ def test_seed_lenet_matches_torch_layer_by_layer(torch, seed_net):
 
 
 # -- 2. Conv2d, generated configurations ---------------------------------------------------
-def rarely(draw: Any) -> bool:
-    """True about one draw in five: for the edge values that make both sides refuse."""
-    return draw(st.integers(0, 4)) == 0
-
-
-def per_axis(draw: Any, values: st.SearchStrategy[int]) -> Any:
-    """An int, or an (h, w) pair that is often non-square."""
-    return draw(st.one_of(values, st.tuples(values, values)))
-
-
 ZERO_STRIDES = st.sampled_from([0, (0, 1), (2, 0)])
 
 
@@ -357,31 +315,17 @@ def pool_configs(draw: Any, *, dilation: bool) -> dict[str, Any]:
 POOLS = {"max": "MaxPool2d", "avg": "AvgPool2d"}
 
 
-def check_pool(torch: Any, kind: str, cfg: dict[str, Any], input_shape: tuple[int, ...]) -> Any:
-    name = POOLS[kind]
-    module, out, torch_err = run_torch(torch, lambda: getattr(torch.nn, name)(**cfg), input_shape)
-    net, sc_err = run_symcnn(lambda: [getattr(sc, name)(**cfg)], input_shape)
-    assert_same_verdict(net, sc_err, out, torch_err, f"{name}(**{cfg}) on {input_shape}")
-    if net is None:
-        return None
-    assert out.shape[0] == 1
-    assert net.output_shape == tuple(out.shape[1:])
-    assert net.params == n_params(module) == 0
-    assert net.products == 0
-    return net
-
-
 @torch_settings
 @given(cfg=pool_configs(dilation=True), hw=spatial, channels=st.integers(1, 3))
 def test_max_pool2d_matches_torch(torch, cfg, hw, channels):
-    net = check_pool(torch, "max", cfg, (channels, *hw))
+    net = check_pool(torch, "MaxPool2d", cfg, (channels, *hw))
     event("both refuse" if net is None else "both accept")
 
 
 @torch_settings
 @given(cfg=pool_configs(dilation=False), hw=spatial, channels=st.integers(1, 3))
 def test_avg_pool2d_matches_torch(torch, cfg, hw, channels):
-    net = check_pool(torch, "avg", cfg, (channels, *hw))
+    net = check_pool(torch, "AvgPool2d", cfg, (channels, *hw))
     event("both refuse" if net is None else "both accept")
 
 
@@ -412,7 +356,7 @@ def test_avg_pool2d_matches_torch(torch, cfg, hw, channels):
     ],
 )
 def test_pool2d_pinned(torch, kind, cfg, hw, expected):
-    net = check_pool(torch, kind, cfg, (2, *hw))
+    net = check_pool(torch, POOLS[kind], cfg, (2, *hw))
     if expected is None:
         assert net is None
     else:
@@ -440,7 +384,7 @@ def test_pool_padding_above_half_kernel_raises_at_construction(torch):
 )
 def test_max_pool2d_padding_rule_with_dilation(torch, kernel_size, padding, dilation, fits):
     cfg = {"kernel_size": kernel_size, "stride": 1, "padding": padding, "dilation": dilation}
-    net = check_pool(torch, "max", cfg, (1, 12, 12))
+    net = check_pool(torch, "MaxPool2d", cfg, (1, 12, 12))
     assert (net is not None) == fits
 
 

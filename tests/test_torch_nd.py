@@ -15,18 +15,28 @@ import warnings
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, currently_in_test_context, event, given, settings
+from hypothesis import currently_in_test_context, event, given
 from hypothesis import strategies as st
 
 import symcnn as sc
+
+from torchcheck import (
+    TORCH_ERRORS,
+    assert_same_verdict,
+    check_pool,
+    n_params,
+    per_axis,
+    rarely,
+    run_symcnn,
+    run_torch,
+    torch_settings,
+)
 
 pytestmark = pytest.mark.torch
 
 # The fixture is only a module import, so sharing it across examples is harmless. The
 # example budget stays the active profile's (conftest: 'ci' 200 under CI=true, 'dev' 60).
-torch_settings = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 
-TORCH_ERRORS = (RuntimeError, ValueError, IndexError)
 
 # Largest input size generated per axis, by number of spatial axes: small 3-D volumes keep
 # the 200-example CI budget fast.
@@ -34,18 +44,6 @@ MAX_SIZE = {1: 40, 2: 20, 3: 9}
 
 
 # -- helpers ----------------------------------------------------------------------------------
-def run_torch(torch: Any, build: Any, input_shape: tuple[int, ...]) -> tuple[Any, Any, Any]:
-    """Build a torch module and run it on zeros(1, *input_shape): (module, output, error)."""
-    try:
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            module = build()
-            out = module(torch.zeros(1, *input_shape))
-    except TORCH_ERRORS as err:
-        return None, None, err
-    return module, out, None
-
-
 def run_torch_transposed(
     torch: Any, build: Any, input_shape: tuple[int, ...]
 ) -> tuple[Any, Any, Any]:
@@ -71,27 +69,6 @@ def run_torch_transposed(
     return module, out, err
 
 
-def run_symcnn(build: Any, input_shape: tuple[int, ...]) -> tuple[Any, Any]:
-    """Build the symcnn layers and the network: ``(net, None)`` or ``(None, ShapeError)``."""
-    try:
-        return sc.Sequential(*build(), input_shape=input_shape), None
-    except sc.ShapeError as err:
-        return None, err
-
-
-def assert_same_verdict(net: Any, sc_err: Any, out: Any, torch_err: Any, what: str) -> None:
-    assert (net is None) == (out is None), (
-        f"{what}: symcnn {'raised ' + repr(sc_err) if net is None else 'accepted it'} "
-        f"but torch {'raised ' + repr(torch_err) if out is None else 'accepted it'}"
-        + ("" if out is None else f" with output {tuple(out.shape)}")
-        + ("" if net is None else f" (symcnn output {net.output_shape})")
-    )
-
-
-def n_params(module: Any) -> int:
-    return sum(p.numel() for p in module.parameters())
-
-
 def torch_counts(torch: Any, module: Any, in_shape: tuple[int, ...], out_shape: tuple[int, ...]):
     """(products, bias additions) of one torch module, from its weight and the real shapes."""
     nn = torch.nn
@@ -111,16 +88,6 @@ def torch_counts(torch: Any, module: Any, in_shape: tuple[int, ...], out_shape: 
         return 0, 0
     bias = getattr(module, "bias", None)
     return products, 0 if bias is None else math.prod(out_shape)
-
-
-def per_axis(draw: Any, values: st.SearchStrategy[int], ndim: int) -> Any:
-    """An int, or a tuple of one value per spatial axis."""
-    return draw(st.one_of(values, st.tuples(*[values] * ndim)))
-
-
-def rarely(draw: Any) -> bool:
-    """True about one draw in five: for the edge values that make both sides refuse."""
-    return draw(st.integers(0, 4)) == 0
 
 
 def sizes(ndim: int) -> st.SearchStrategy[tuple[int, ...]]:
@@ -432,19 +399,6 @@ def pool_configs(draw: Any, ndim: int, *, dilation: bool) -> dict[str, Any]:
     if dilation:
         cfg["dilation"] = per_axis(draw, st.integers(1, 3), ndim)
     return cfg
-
-
-def check_pool(torch: Any, name: str, cfg: dict[str, Any], input_shape: tuple[int, ...]) -> Any:
-    module, out, torch_err = run_torch(torch, lambda: getattr(torch.nn, name)(**cfg), input_shape)
-    net, sc_err = run_symcnn(lambda: [getattr(sc, name)(**cfg)], input_shape)
-    assert_same_verdict(net, sc_err, out, torch_err, f"{name}(**{cfg}) on {input_shape}")
-    if net is None:
-        return None
-    assert out.shape[0] == 1
-    assert net.output_shape == tuple(out.shape[1:])
-    assert net.params == n_params(module) == 0
-    assert net.products == 0
-    return net
 
 
 @pytest.mark.parametrize("ndim", [1, 3])
