@@ -54,6 +54,20 @@ def seed_layers(k):
 
 
 @pytest.fixture
+def design_net(nk):
+    """The seed network as DESIGN.md writes it: Flatten and LazyLinear instead of view."""
+    n, k = nk
+    return sc.Sequential(
+        *seed_layers(k)[:6],
+        sc.Flatten(),
+        sc.LazyLinear(200),
+        sc.ReLU(),
+        sc.Linear(200, 10),
+        input_shape=(1, n, n),
+    )
+
+
+@pytest.fixture
 def seed_net(nk):
     n, k = nk
     return sc.Sequential(*seed_layers(k), input_shape=(1, n, n))

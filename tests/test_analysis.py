@@ -14,24 +14,6 @@ from symcnn.intsolve import largest_integer, smallest_integer
 n, k = sc.symbols("n k")
 
 
-@pytest.fixture
-def design_net():
-    """The seed network as DESIGN.md writes it: Flatten and LazyLinear instead of view."""
-    return sc.Sequential(
-        sc.Conv2d(1, 32, kernel_size=k),
-        sc.MaxPool2d(kernel_size=3),
-        sc.ReLU(),
-        sc.Conv2d(32, 64, kernel_size=k),
-        sc.MaxPool2d(kernel_size=2),
-        sc.ReLU(),
-        sc.Flatten(),
-        sc.LazyLinear(200),
-        sc.ReLU(),
-        sc.Linear(200, 10),
-        input_shape=(1, n, n),
-    )
-
-
 def test_symbolic_domain_of_the_seed_network(design_net):
     assert design_net.constraints == (sympy.Ge(n, 4 * k + 2),)
     assert [str(c) for c in design_net.conditions] == [

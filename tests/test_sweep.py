@@ -10,23 +10,6 @@ import symcnn as sc
 n, k = sc.symbols("n k")
 
 
-@pytest.fixture
-def design_net():
-    return sc.Sequential(
-        sc.Conv2d(1, 32, kernel_size=k),
-        sc.MaxPool2d(kernel_size=3),
-        sc.ReLU(),
-        sc.Conv2d(32, 64, kernel_size=k),
-        sc.MaxPool2d(kernel_size=2),
-        sc.ReLU(),
-        sc.Flatten(),
-        sc.LazyLinear(200),
-        sc.ReLU(),
-        sc.Linear(200, 10),
-        input_shape=(1, n, n),
-    )
-
-
 def test_sweep_equals_substitution_at_every_size(design_net):
     sizes = np.arange(22, 200)
     for quantity in ("params", "products", "output_elements"):
