@@ -34,9 +34,6 @@ from torchcheck import (
 
 pytestmark = pytest.mark.torch
 
-# The fixture is only a module import, so sharing it across examples is harmless. The
-# example budget stays the active profile's (conftest: 'ci' 200 under CI=true, 'dev' 60).
-
 
 # -- helpers ---------------------------------------------------------------------------------
 def conv_products(conv: Any, out_shape: tuple[int, ...]) -> int:

@@ -8,6 +8,8 @@ import pytest
 
 import symcnn as sc
 
+from conftest import seed_layers
+
 pytestmark = pytest.mark.torch
 
 n, k = sc.symbols("n k")
@@ -51,19 +53,7 @@ def networks(torch):
                 nn.ReLU(),
                 nn.Linear(200, 10),
             ],
-            sc.Sequential(
-                sc.Conv2d(1, 32, 5),
-                sc.MaxPool2d(3),
-                sc.ReLU(),
-                sc.Conv2d(32, 64, 5),
-                sc.MaxPool2d(2),
-                sc.ReLU(),
-                sc.View(-1, 256),
-                sc.Linear(256, 200),
-                sc.ReLU(),
-                sc.Linear(200, 10),
-                input_shape=(1, n, n),
-            ),
+            sc.Sequential(*seed_layers(5), input_shape=(1, n, n)),
             1,
             28,
         ),
@@ -79,15 +69,7 @@ def networks(torch):
                 nn.LazyLinear(200),
             ],
             sc.Sequential(
-                sc.Conv2d(1, 32, 5),
-                sc.MaxPool2d(3),
-                sc.ReLU(),
-                sc.Conv2d(32, 64, 5),
-                sc.MaxPool2d(2),
-                sc.ReLU(),
-                sc.Flatten(),
-                sc.LazyLinear(200),
-                input_shape=(1, n, n),
+                *seed_layers(5)[:6], sc.Flatten(), sc.LazyLinear(200), input_shape=(1, n, n)
             ),
             1,
             22,

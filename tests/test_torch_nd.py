@@ -34,9 +34,6 @@ from torchcheck import (
 
 pytestmark = pytest.mark.torch
 
-# The fixture is only a module import, so sharing it across examples is harmless. The
-# example budget stays the active profile's (conftest: 'ci' 200 under CI=true, 'dev' 60).
-
 
 # Largest input size generated per axis, by number of spatial axes: small 3-D volumes keep
 # the 200-example CI budget fast.
