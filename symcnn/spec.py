@@ -1,0 +1,594 @@
+"""Text a user types, parsed safely: layer specs, input sizes and symbol assignments.
+
+The command line takes networks as text (``"Conv2d(1,32,k) | MaxPool2d(3) | ReLU"``),
+input sizes (``"1,n,n"``) and points (``"n=28,k=5"``). ``eval``, ``sympify`` and
+``parse_expr`` would run that text as Python, so it is parsed with :func:`ast.parse` and
+the tree is walked against a whitelist; nothing in it is ever executed. What the walk
+accepts:
+
+- the names of symcnn's one-input layers (:func:`layer_names`), called with positional
+  and keyword arguments, or bare (``ReLU`` is ``ReLU()``), chained with ``|``;
+- integer literals, names (every other identifier is a positive-integer symbol, as made
+  by :func:`symcnn.symbols`), unary ``-``, ``+ - * / //`` and ``**`` with an exponent from
+  0 to :data:`MAX_EXPONENT`, parentheses;
+- where a layer's argument takes one: tuples (``kernel_size=(3, 5)``), ``True``/``False``,
+  ``None``, strings (``padding="same"``) and floats (``Dropout(0.25)``).
+
+Anything else (attribute access, subscripts, calls of other names, lambdas,
+comprehensions, f-strings, dunder names, numbers beyond ``10**30``, text longer than
+:data:`MAX_LENGTH` or nested deeper than :data:`MAX_DEPTH`) raises
+:class:`~symcnn.errors.SpecError` naming the piece and its column.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import inspect
+import math
+import re
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import sympy
+
+from .errors import SpecError, SymcnnError
+from .symbols import symbols
+
+if TYPE_CHECKING:
+    from .layers import Layer
+    from .network import Network
+
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_EXPONENT",
+    "MAX_LENGTH",
+    "layer_names",
+    "parse_assignments",
+    "parse_expression",
+    "parse_sizes",
+    "parse_spec",
+]
+
+#: Longest text accepted, in characters (a 40-layer spec is about 1200).
+MAX_LENGTH = 2000
+#: Deepest nesting of the expression tree accepted.
+MAX_DEPTH = 32
+#: Largest exponent of ``**``, and largest power a result may hold.
+MAX_EXPONENT = 64
+#: Largest magnitude of any number, literal or computed: ``10**30``.
+MAX_NUMBER = 10**30
+
+_SYMBOL = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
+_MAX_WORD = 32
+
+# Node types the walk may meet; each use is checked again where it appears.
+_ALLOWED = (
+    ast.Expression,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Constant,
+    ast.Name,
+    ast.Load,
+    ast.Call,
+    ast.keyword,
+    ast.Tuple,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.FloorDiv,
+    ast.Pow,
+    ast.BitOr,
+    ast.USub,
+)
+
+# What people call the constructs a spec refuses, for messages.
+_CONSTRUCTS = {
+    "Attribute": "attribute access",
+    "Subscript": "a subscript",
+    "Slice": "a slice",
+    "Lambda": "a lambda",
+    "ListComp": "a comprehension",
+    "SetComp": "a comprehension",
+    "DictComp": "a comprehension",
+    "GeneratorExp": "a generator expression",
+    "JoinedStr": "an f-string",
+    "FormattedValue": "an f-string",
+    "Starred": "a starred argument",
+    "NamedExpr": "an assignment expression (:=)",
+    "Compare": "a comparison",
+    "BoolOp": "and/or",
+    "IfExp": "a conditional expression",
+    "List": "a list (use a tuple)",
+    "Dict": "a dict",
+    "Set": "a set",
+    "Await": "await",
+    "Yield": "yield",
+    "YieldFrom": "yield",
+    "Not": "the operator 'not'",
+    "Invert": "the operator '~'",
+    "UAdd": "unary '+'",
+    "Mod": "the operator '%'",
+    "MatMult": "the operator '@'",
+    "LShift": "the operator '<<'",
+    "RShift": "the operator '>>'",
+    "BitAnd": "the operator '&'",
+    "BitXor": "the operator '^'",
+}
+
+_OPERATORS = {
+    ast.Add: sympy.Add,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: sympy.Mul,
+}
+
+
+def layer_names() -> tuple[str, ...]:
+    """The layer names a spec may use: every layer symcnn exports that takes one input.
+
+    Derived from ``symcnn.__all__``, so a new layer class is usable in specs as soon as
+    it is exported. Inputs (``Input``) and merges (``Add``, ``Mul``, ``Concat``) are left
+    out: a ``|`` chain has no place for them.
+
+    Examples
+    --------
+    >>> names = layer_names()
+    >>> "Conv2d" in names, "ReLU" in names, "Add" in names, "Input" in names
+    (True, True, False, False)
+    """
+    import symcnn
+
+    return tuple(sorted(name for name in symcnn.__all__ if _layer_class(name) is not None))
+
+
+def _layer_class(name: str) -> type[Layer] | None:
+    import symcnn
+
+    from .layers import Layer
+
+    if name not in symcnn.__all__:
+        return None
+    obj = getattr(symcnn, name, None)
+    if isinstance(obj, type) and issubclass(obj, Layer) and obj is not Layer and obj.arity == 1:
+        return obj
+    return None
+
+
+# -- the public parsers --------------------------------------------------------------------
+def parse_spec(text: str, *, input_shape: str | Iterable[Any]) -> Network:
+    """Build a :class:`~symcnn.network.Sequential` network from a ``|``-separated spec.
+
+    Parameters
+    ----------
+    text : str
+        Layers with PyTorch's names and arguments, separated by ``|``; a bare name is a
+        call without arguments. Identifiers that are not layer names are positive-integer
+        symbols.
+    input_shape : str or iterable
+        The per-sample input shape: sizes (ints or sympy expressions), or text such as
+        ``"1,n,n"`` read by :func:`parse_sizes`.
+
+    Returns
+    -------
+    Network
+        The chain of layers on one input.
+
+    Raises
+    ------
+    SpecError
+        If the text is not a spec: anything outside the whitelist, named with its column.
+    ShapeError, UnsupportedLayerError
+        If a layer refuses its arguments (the message names the layer and its column), or
+        the layers do not fit together.
+
+    Examples
+    --------
+    >>> net = parse_spec("Conv2d(1, 32, k) | MaxPool2d(3) | ReLU", input_shape="1,n,n")
+    >>> print(net.output_shape)
+    32×⌊(n - k + 1)/3⌋×⌊(n - k + 1)/3⌋
+    >>> parse_spec("Conv2d(1, 32, k) | os.system('ls')", input_shape="1,n,n")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.SpecError: attribute access is not allowed in a spec: 'os.system' at column 20
+    """
+    from .network import Sequential
+
+    shape = parse_sizes(input_shape) if isinstance(input_shape, str) else tuple(input_shape)
+    source = _Source(text, "spec")
+    layers = [source.layer(stage) for stage in source.stages()]
+    if not layers:
+        raise SpecError("the spec names no layer")
+    try:
+        return Sequential(*layers, input_shape=shape)
+    except SymcnnError:
+        raise
+    except (TypeError, ValueError, ArithmeticError) as err:
+        raise SpecError(f"the spec's layers do not fit together: {err}") from None
+
+
+def parse_expression(text: str) -> sympy.Expr:
+    """An integer expression: literals, symbols, ``+ - * / // **`` and parentheses.
+
+    ``a // b`` is ``floor(a/b)``; names become positive-integer symbols.
+
+    Examples
+    --------
+    >>> from symcnn import format_formula
+    >>> format_formula(parse_expression("(n - k + 1) // 3"))
+    '⌊(n - k + 1)/3⌋'
+    >>> parse_expression("2**k")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.SpecError: the exponent must be a whole number from 0 to 64 (got k): 'k' at
+    column 4
+    """
+    source = _Source(text, "expression")
+    return source.integer(source.body)
+
+
+def parse_sizes(text: str) -> tuple[sympy.Expr, ...]:
+    """A shape such as ``"1,n,n"`` (or ``"1×n×n"``): one integer expression per axis.
+
+    Examples
+    --------
+    >>> parse_sizes("3, H, W")
+    (3, H, W)
+    >>> parse_sizes("1×28×28")
+    (1, 28, 28)
+    """
+    if not isinstance(text, str):
+        raise SpecError(f"sizes must be text such as '1,n,n' (got {type(text).__name__})")
+    source = _Source(text.replace("×", ","), "size list")
+    body = source.body
+    items = body.elts if isinstance(body, ast.Tuple) else [body]
+    if not items:
+        source.fail(body, "give at least one size")
+    return tuple(source.integer(item) for item in items)
+
+
+def parse_assignments(text: str) -> dict[sympy.Symbol, sympy.Integer]:
+    """Values for symbols, such as ``"n=28,k=5"``: names to whole numbers.
+
+    Values may be integer expressions of numbers (``n=2**5``), not of other symbols.
+    Blank text gives no assignment.
+
+    Examples
+    --------
+    >>> parse_assignments("n=28, k=5")
+    {n: 28, k: 5}
+    >>> parse_assignments("n=28,n=32")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.SpecError: n is given twice: 'n=32' at column 6
+    """
+    if not isinstance(text, str):
+        raise SpecError(f"assignments must be text such as 'n=28,k=5' (got {type(text).__name__})")
+    _check_length(text, "assignment list")
+    out: dict[sympy.Symbol, sympy.Integer] = {}
+    if not text.strip():
+        return out
+    start = 0
+    for piece in text.split(","):
+        column = start + len(piece) - len(piece.lstrip()) + 1
+        start += len(piece) + 1
+        name, equals, value = piece.strip().partition("=")
+        name = name.strip()
+        if not piece.strip():
+            raise SpecError(f"an assignment is missing between two commas at column {column}")
+        if not equals or not name:
+            raise SpecError(
+                f"an assignment reads name=value, as in n=28: {piece.strip()!r} at column {column}"
+            )
+        if not _SYMBOL.fullmatch(name) or _reserved(name):
+            raise SpecError(f"{name!r} is not a symbol name: {piece.strip()!r} at column {column}")
+        symbol = symbols(name)
+        if symbol in out:
+            raise SpecError(f"{name} is given twice: {piece.strip()!r} at column {column}")
+        offset = column - 1 + piece.strip().index("=") + 1
+        source = _Source(value, f"value of {name}", offset=offset)
+        result = source.integer(source.body)
+        if not result.is_Integer:
+            source.fail(source.body, f"the value of {name} must be a whole number (got {result})")
+        out[symbol] = sympy.Integer(result)
+    return out
+
+
+# -- the walk ------------------------------------------------------------------------------
+def _check_length(text: str, what: str) -> None:
+    if len(text) > MAX_LENGTH:
+        raise SpecError(f"the {what} is too long ({len(text)} characters; at most {MAX_LENGTH})")
+
+
+def _reserved(name: str) -> bool:
+    """Names a symbol may not take: symcnn's public names (layers, Input, Add, ...)."""
+    import symcnn
+
+    return name in symcnn.__all__
+
+
+class _Source:
+    """Text being parsed: its tree, and messages that quote a node and give its column."""
+
+    def __init__(self, text: str, what: str, *, offset: int = 0) -> None:
+        if not isinstance(text, str):
+            raise SpecError(f"a {what} must be text (got {type(text).__name__})")
+        _check_length(text, what)
+        self.what = what
+        stripped = text.lstrip(" \t")
+        self.offset = offset + len(text) - len(stripped)
+        self.text = stripped
+        if "\x00" in stripped:
+            column = self.offset + stripped.index("\x00") + 1
+            raise SpecError(f"the {what} contains a null byte at column {column}")
+        if not stripped.strip():
+            raise SpecError(f"the {what} is empty")
+        self.body = self._parse()
+        self._prescan()
+        self.names: dict[str, sympy.Symbol] = {}
+
+    def _parse(self) -> ast.expr:
+        try:
+            tree = ast.parse(self.text, mode="eval")
+        except SyntaxError as err:
+            column = (err.offset or 1) + self.offset
+            line = f"line {err.lineno}, column" if (err.lineno or 1) > 1 else "column"
+            lines = self.text.split("\n")
+            row = lines[(err.lineno or 1) - 1] if (err.lineno or 1) <= len(lines) else ""
+            near = row[(err.offset or 1) - 1 :][:20]
+            raise SpecError(
+                f"cannot parse the {self.what}: {err.msg} at {line} {column} (near {near!r})"
+            ) from None
+        except (RecursionError, MemoryError, ValueError, OverflowError):
+            raise SpecError(f"the {self.what} is nested too deeply to parse") from None
+        return tree.body
+
+    def _prescan(self) -> None:
+        """Refuse unknown constructs anywhere, and over-deep nesting, before any walk."""
+        stack: list[tuple[ast.AST, int]] = [(self.body, 1)]
+        while stack:
+            node, depth = stack.pop()
+            if depth > MAX_DEPTH:
+                self.fail(
+                    node, f"the {self.what} is nested too deeply (at most {MAX_DEPTH} levels)"
+                )
+            operator = getattr(node, "op", None)
+            if not isinstance(node, _ALLOWED) or not isinstance(operator, (type(None), *_ALLOWED)):
+                construct = operator if isinstance(node, _ALLOWED) else node
+                kind = _CONSTRUCTS.get(type(construct).__name__, type(construct).__name__)
+                self.fail(node, f"{kind} is not allowed in a {self.what}")
+            if isinstance(node, ast.keyword) and node.arg is None:
+                self.fail(node.value, f"** unpacking is not allowed in a {self.what}")
+            if isinstance(node, ast.Constant) and (
+                node.value is Ellipsis or isinstance(node.value, (bytes, complex))
+            ):
+                self.fail(node, f"the constant {node.value!r} is not allowed in a {self.what}")
+            stack.extend(
+                (child, depth + 1)
+                for child in ast.iter_child_nodes(node)
+                if not isinstance(child, (ast.operator, ast.unaryop, ast.expr_context))
+            )
+
+    # -- messages ----------------------------------------------------------------------
+    def where(self, node: ast.AST) -> str:
+        """The text of ``node`` (shortened) and where it starts."""
+        piece = ast.get_source_segment(self.text, node) or self.text
+        if len(piece) > 40:
+            piece = piece[:37] + "..."
+        lineno = getattr(node, "lineno", 1)
+        row = self.text.split("\n")[lineno - 1]
+        column = len(row.encode()[: getattr(node, "col_offset", 0)].decode(errors="replace")) + 1
+        if lineno == 1:
+            return f"{piece!r} at column {column + self.offset}"
+        return f"{piece!r} at line {lineno}, column {column}"
+
+    def fail(self, node: ast.AST, message: str) -> NoReturn:
+        """Raise :class:`SpecError` with ``message``, quoting ``node`` and its column."""
+        raise SpecError(f"{message}: {self.where(node)}")
+
+    # -- specs -------------------------------------------------------------------------
+    def stages(self) -> list[ast.expr]:
+        """The ``|``-separated parts, left to right."""
+        out = []
+        stack = [self.body]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
+                stack += [node.right, node.left]
+            else:
+                out.append(node)
+        return out
+
+    def layer(self, node: ast.expr) -> Layer:
+        """A layer from ``Name`` or ``Name(args)``."""
+        call = node if isinstance(node, ast.Call) else None
+        head = call.func if call is not None else node
+        if not isinstance(head, ast.Name):
+            self.fail(node, "expected a layer such as Conv2d(1, 32, 5) or ReLU")
+        cls = self._layer(head)
+        args = call.args if call is not None else []
+        keywords = {str(kw.arg): kw.value for kw in call.keywords} if call is not None else {}
+        signature = inspect.signature(cls)
+        try:
+            bound = signature.bind(*args, **keywords)
+        except TypeError as err:
+            self.fail(node, f"{head.id}: {err}")
+        values: dict[str, Any] = {}
+        positional: list[Any] = []
+        for name, given in bound.arguments.items():
+            param = signature.parameters[name]
+            if param.kind is inspect.Parameter.VAR_POSITIONAL:
+                positional = [self.argument(item, param) for item in given]
+            else:
+                values[name] = self.argument(given, param)
+        try:
+            return cls(*positional, **values)
+        except SymcnnError as err:
+            raise type(err)(f"{self.where(node)}: {err}") from None
+        except (TypeError, ValueError, ArithmeticError) as err:
+            raise SpecError(
+                f"{head.id} refuses its arguments ({err}): {self.where(node)}"
+            ) from None
+
+    def _layer(self, name: ast.Name) -> type[Layer]:
+        cls = _layer_class(name.id)
+        if cls is not None:
+            return cls
+        if _reserved(name.id):
+            self.fail(name, f"{name.id} is not a one-input layer, so a spec cannot chain it")
+        close = difflib.get_close_matches(name.id, layer_names(), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        self.fail(name, f"unknown layer {name.id}{hint}")
+
+    def argument(self, node: ast.expr, param: inspect.Parameter) -> Any:
+        """Coerce one argument by what its parameter's annotation says it takes."""
+        words = set(re.findall(r"\w+", str(param.annotation)))
+        optional = "None" in words or param.default is None
+        if _is_none(node):
+            if optional or not words <= {"bool", "float", "str", "int", "None"}:
+                return None
+            self.fail(node, f"{param.name} cannot be None")
+        if words and words <= {"bool", "None"}:
+            if isinstance(node, ast.Constant) and isinstance(node.value, bool):
+                return node.value
+            self.fail(node, f"{param.name} takes True or False")
+        if words and words <= {"float", "int", "None"} and "float" in words:
+            return self.real(node, param.name)
+        if words and words <= {"str", "None"}:
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                return self.word(node)
+            self.fail(node, f"{param.name} takes a string")
+        if words and words <= {"int", "None"}:
+            return self.whole(node, param.name)
+        return self.size(node, param.name)
+
+    def size(self, node: ast.expr, name: str) -> Any:
+        """A size-like argument: an integer expression, a tuple of them, None, or a word.
+
+        Words and None are handed to the layer, which accepts (``padding="same"``) or
+        refuses them with its own message.
+        """
+        if isinstance(node, ast.Tuple):
+            return tuple(None if _is_none(e) else self.plain(self.integer(e)) for e in node.elts)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return self.word(node)
+        return self.plain(self.integer(node))
+
+    def whole(self, node: ast.expr, name: str) -> int:
+        """A plain ``int`` argument (``Flatten(start_dim=1)``): a constant integer."""
+        value = self.integer(node)
+        if not value.is_Integer:
+            self.fail(node, f"{name} takes a whole number (got {value})")
+        return int(value)
+
+    def real(self, node: ast.expr, name: str) -> float | int:
+        """A float argument (``Dropout(0.25)``): a number literal, possibly negated."""
+        sign = 1
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            sign, node = -1, node.operand
+        if (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, (int, float))
+            and not isinstance(node.value, bool)
+        ):
+            value = node.value
+            if isinstance(value, float) and not math.isfinite(value):
+                self.fail(node, f"{name} must be a finite number")
+            if abs(value) > MAX_NUMBER:
+                self.fail(node, "the number is too large (at most 10**30 in magnitude)")
+            return sign * value
+        self.fail(node, f"{name} takes a number")
+
+    def word(self, node: ast.Constant) -> str:
+        value = str(node.value)
+        if len(value) > _MAX_WORD:
+            self.fail(node, f"the string is too long (at most {_MAX_WORD} characters)")
+        return value
+
+    @staticmethod
+    def plain(value: sympy.Expr) -> Any:
+        """Whole numbers as Python ints, as a PyTorch user would write them."""
+        return int(value) if value.is_Integer else value
+
+    # -- integer expressions -----------------------------------------------------------
+    def integer(self, node: ast.expr) -> sympy.Expr:
+        """Walk an integer expression: literals, symbols, + - * / // **, unary minus."""
+        if isinstance(node, ast.Constant):
+            value = node.value
+            if isinstance(value, bool) or value is None:
+                self.fail(node, f"{value} is not an integer")
+            if isinstance(value, float):
+                self.fail(node, "a float where an integer is required")
+            if isinstance(value, str):
+                self.fail(node, "a string where an integer is required")
+            if not isinstance(value, int):
+                self.fail(node, f"{value!r} is not an integer")
+            if abs(value) > MAX_NUMBER:
+                self.fail(node, "the number is too large (at most 10**30 in magnitude)")
+            return sympy.Integer(value)
+        if isinstance(node, ast.Name):
+            return self.symbol(node)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            return -self.integer(node.operand)
+        if isinstance(node, ast.BinOp) and not isinstance(node.op, ast.BitOr):
+            return self.binary(node)
+        if isinstance(node, ast.BinOp):
+            self.fail(node, f"'|' separates layers and cannot appear inside a {self.what}")
+        if isinstance(node, ast.Call):
+            self.fail(node.func, f"a call is not allowed inside a {self.what} value")
+        if isinstance(node, ast.Tuple):
+            self.fail(node, "a tuple where one integer is required")
+        kind = _CONSTRUCTS.get(type(node).__name__, type(node).__name__)
+        self.fail(node, f"{kind} is not allowed in a {self.what}")
+
+    def binary(self, node: ast.BinOp) -> sympy.Expr:
+        left = self.integer(node.left)
+        right = self.integer(node.right)
+        op = node.op
+        if isinstance(op, ast.Pow):
+            if not (right.is_Integer and 0 <= right <= MAX_EXPONENT):
+                self.fail(
+                    node.right,
+                    f"the exponent must be a whole number from 0 to {MAX_EXPONENT} (got {right})",
+                )
+            if left.is_Integer and abs(left) > 1 and int(right) * math.log10(abs(left)) > 30.5:
+                self.fail(node, "the number is too large (at most 10**30 in magnitude)")
+            result = left**right
+        elif isinstance(op, (ast.Div, ast.FloorDiv)):
+            if right.is_zero:
+                self.fail(node.right, "division by zero")
+            result = left / right
+            if isinstance(op, ast.FloorDiv):
+                result = sympy.floor(result)
+        else:
+            result = _OPERATORS[type(op)](left, right)
+        self._bounded(result, node)
+        return result
+
+    def _bounded(self, value: sympy.Expr, node: ast.AST) -> None:
+        for atom in sympy.preorder_traversal(value):
+            if atom.is_Rational and (abs(atom.p) > MAX_NUMBER or atom.q > MAX_NUMBER):
+                self.fail(node, "the number is too large (at most 10**30 in magnitude)")
+            if atom.is_Pow and atom.exp.is_Number and abs(atom.exp) > MAX_EXPONENT:
+                self.fail(node, f"the power is too high (exponents up to {MAX_EXPONENT})")
+
+    def symbol(self, node: ast.Name) -> sympy.Symbol:
+        name = node.id
+        if name in self.names:
+            return self.names[name]
+        if _layer_class(name) is not None:
+            self.fail(node, f"{name} is a layer, not a size")
+        if not _SYMBOL.fullmatch(name):
+            self.fail(
+                node,
+                "a symbol name is a letter then letters, digits or _ (32 at most, no dunders)",
+            )
+        if _reserved(name):
+            self.fail(node, f"{name} is a symcnn name, not a size")
+        symbol: sympy.Symbol = symbols(name)
+        self.names[name] = symbol
+        return symbol
+
+
+def _is_none(node: ast.AST) -> bool:
+    return isinstance(node, ast.Constant) and node.value is None
