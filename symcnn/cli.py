@@ -1,0 +1,386 @@
+"""The ``symcnn`` command: tables, formulas and validity domains without writing Python.
+
+``symcnn table`` prints the seed lecture's LeNet table at 28×28 with k = 5. Every command
+takes a MODEL: ``path/to/file.py:name`` or ``package.module:name`` (a symcnn ``Network``,
+a ``torch.nn.Module``, or a function of no arguments returning one), or a spec such as
+``"Conv2d(1,32,k) | MaxPool2d(3) | ReLU"`` with ``--input 1,n,n``. Loading a file or a
+module runs it, as ``python file.py`` would; spec, ``--input`` and ``--at`` text is only
+parsed (:mod:`symcnn.spec`), never run.
+
+Mistakes are reported as one line on stderr, ``symcnn: error: ...``, with exit status 2
+for usage and spec errors and 1 for the others (a model that cannot be loaded, a layer
+that refuses its input).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.util
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, NoReturn
+
+import sympy
+
+from .analysis import QUANTITIES as _TOTALS
+from .errors import ShapeError, SpecError, SymcnnError
+from .network import Network
+from .printing import text
+from .spec import layer_names, parse_assignments, parse_sizes, parse_spec
+
+__all__ = ["FORMATS", "QUANTITIES", "main"]
+
+#: Table formats of ``symcnn table``.
+FORMATS = ("text", "markdown", "latex", "csv", "json")
+#: Quantities of ``symcnn formula``: the output shape, and every network total.
+QUANTITIES = ("output", *_TOTALS)
+
+#: With no MODEL: the seed LeNet, its table at the slide's point, its domain at k = 5.
+_DEFAULT_MODEL = "symcnn.models:lenet"
+_DEFAULT_AT = {"table": "n=28,k=5", "domain": "k=5"}
+
+_MODEL_HELP = (
+    "path/to/file.py:name or package.module:name (a symcnn Network, a torch.nn.Module, or "
+    "a function of no arguments returning one), or a spec such as "
+    "'Conv2d(1,32,k) | MaxPool2d(3) | ReLU' with --input; default: the seed lecture's LeNet"
+)
+
+
+class _CommandError(Exception):
+    """A mistake to report in one line, with its exit status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors reported in one line like every other mistake."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _CommandError(f"{message} (see {self.prog} --help)", 2)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``symcnn`` command with ``argv`` (default ``sys.argv[1:]``).
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        The arguments after the program name.
+
+    Returns
+    -------
+    int
+        The exit status: 0 on success, 2 for a usage or spec error, 1 for other errors.
+
+    Examples
+    --------
+    >>> main(["formula", "--quantity", "params", "--at", "n=28,k=5"])
+    105506
+    0
+    >>> main(["formula", "Conv2d(1, 8, k) | Flatten", "--input", "1,n,n", "--quantity", "output"])
+    8·(n - k + 1)²
+    0
+    """
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+        out = args.run(args)
+    except SystemExit as exit_:  # --help and --version
+        return exit_.code if isinstance(exit_.code, int) else 0
+    except _CommandError as err:
+        return _report(str(err), err.status)
+    except SpecError as err:
+        return _report(str(err), 2)
+    except (SymcnnError, ValueError, ImportError) as err:
+        return _report(str(err), 1)
+    sys.stdout.write(out if out.endswith("\n") else out + "\n")
+    return 0
+
+
+def _report(message: str, status: int) -> int:
+    one_line = " ".join(message.split())
+    print(f"symcnn: error: {one_line}", file=sys.stderr)
+    return status
+
+
+def _parser() -> argparse.ArgumentParser:
+    from . import __version__
+
+    parser = _Parser(
+        prog="symcnn",
+        description="Closed-form shapes, parameters, products and validity of CNNs.",
+        epilog="Run 'symcnn table' for the seed lecture's LeNet table at 28×28, k = 5.",
+    )
+    parser.add_argument("--version", action="version", version=f"symcnn {__version__}")
+    commands = parser.add_subparsers(
+        title="commands", dest="command", required=True, metavar="{table,formula,domain}"
+    )
+    common = _Parser(add_help=False)
+    common.add_argument("model", nargs="?", metavar="MODEL", help=_MODEL_HELP)
+    common.add_argument(
+        "--input",
+        metavar="SIZES",
+        help="per-sample input shape for a spec or a torch module, e.g. 1,n,n or 3,224,224",
+    )
+    common.add_argument(
+        "--at", metavar="POINT", help="values for symbols, e.g. n=28,k=5 (integers only)"
+    )
+
+    table = commands.add_parser(
+        "table",
+        parents=[common],
+        help="the table of layers: shapes, parameters and products",
+        description="The table of layers. With no MODEL: the seed LeNet at n=28,k=5.",
+    )
+    table.add_argument("--format", choices=FORMATS, default="text", help="default: text")
+    table.add_argument(
+        "--symbolic",
+        action="store_true",
+        help="show the formulas; with --at, each above (LaTeX: beside) its value there",
+    )
+    table.add_argument(
+        "--fragment",
+        action="store_true",
+        help="LaTeX: only the tabular, for \\input into a document with booktabs "
+        "(default: a complete document pdflatex compiles)",
+    )
+    table.set_defaults(run=_run_table)
+
+    formula = commands.add_parser(
+        "formula",
+        parents=[common],
+        help="one total as a closed-form formula",
+        description="One total of the network as a closed-form formula.",
+    )
+    formula.add_argument(
+        "--quantity",
+        choices=QUANTITIES,
+        default="products",
+        help="output is the output shape (default: products)",
+    )
+    formula.add_argument(
+        "--format",
+        choices=("text", "latex", "sympy"),
+        default="text",
+        help="text with ⌊⌋ and powers (default), LaTeX, or sympy's str form",
+    )
+    formula.set_defaults(run=_run_formula)
+
+    domain = commands.add_parser(
+        "domain",
+        parents=[common],
+        help="where the network is valid: constraints, smallest and largest input sizes",
+        description="The validity domain: the constraints, and for each input size symbol "
+        "the smallest and largest valid value given --at for the others. With no MODEL: "
+        "the seed LeNet at k=5.",
+    )
+    domain.set_defaults(run=_run_domain)
+    return parser
+
+
+# -- the commands --------------------------------------------------------------------------
+def _run_table(args: argparse.Namespace) -> str:
+    net, at = _model_and_point(args)
+    fmt = args.format
+    if args.fragment and fmt != "latex":
+        raise _CommandError("--fragment applies to --format latex only", 2)
+    if fmt == "latex":
+        from .export.latex import to_latex
+
+        if args.symbolic:
+            options: dict[str, Any] = {"at": at, "both": True} if at else {"symbolic": True}
+        else:
+            options = {"at": at}
+        return to_latex(net, standalone=not args.fragment, **options)
+    if fmt in ("csv", "json"):
+        from .export.records import to_csv, to_json
+
+        # Records always hold the formulas, and their values when the point binds them.
+        return (to_csv if fmt == "csv" else to_json)(net, at=at)
+    if fmt == "markdown":
+        from .export.markdown import to_markdown as render
+    else:
+        from .export.text import to_text as render
+    if args.symbolic:
+        return render(net, at=at)
+    return render(net.subs(at) if at else net)
+
+
+def _run_formula(args: argparse.Namespace) -> str:
+    net, at = _model_and_point(args)
+    target = net.subs(at) if at else net
+    if args.quantity == "output":
+        shape = target.output_shape
+        if args.format == "text":
+            return str(shape)
+        if args.format == "sympy":
+            return str(tuple(shape))
+        from .export.latex import latex_formula
+
+        return r" \times ".join(latex_formula(d) for d in shape)
+    value = getattr(target, args.quantity)
+    if args.format == "text":
+        return text(value)
+    if args.format == "sympy":
+        return str(value)
+    from .export.latex import latex_formula
+
+    return latex_formula(value)
+
+
+def _run_domain(args: argparse.Namespace) -> str:
+    net, at = _model_and_point(args)
+    given = ", ".join(f"{name}={value}" for name, value in at.items())
+    try:
+        bound = net.subs(at) if at else net
+    except ShapeError as err:
+        return f"invalid at {given}: {err}"
+    lines = []
+    if not bound.free_symbols:
+        return f"valid at {given}" if at else "valid (the network has no symbols)"
+    if bound.constraints:
+        lines.append("valid exactly where:")
+        lines += [f"  {text(c)}" for c in bound.constraints]
+    else:
+        lines.append("valid for every positive value of its symbols")
+    inputs = set().union(*(i.shape.free_symbols for i in net.inputs))
+    sizes = sorted((s for s in inputs if str(s) not in at), key=str)
+    if sizes:
+        lines.append(f"input sizes at {given}:" if at else "input sizes:")
+    lines += [f"  {x}: {_range(net, x, at)}" for x in sizes]
+    return "\n".join(lines)
+
+
+def _range(net: Network, x: sympy.Symbol, at: Mapping[str, int]) -> str:
+    """'smallest 28, largest 33', or why the smallest cannot be found."""
+    try:
+        low = net.min_input(x, at)
+        high = net.largest(x, at)
+    except SymcnnError as err:
+        others = sorted(str(s) for s in net.free_symbols if s != x and str(s) not in at)
+        hint = f" (give --at {'=…,'.join(others)}=…)" if others else ""
+        return f"{err}{hint}"
+    top = "no largest" if high == sympy.oo else f"largest {high}"
+    return f"smallest {low}, {top}"
+
+
+# -- loading a model -----------------------------------------------------------------------
+def _model_and_point(args: argparse.Namespace) -> tuple[Network, dict[str, int]]:
+    """The network MODEL names, and the --at point by symbol name."""
+    point = args.at
+    if args.model is None and point is None:
+        point = _DEFAULT_AT.get(args.command)
+    at = {str(s): int(v) for s, v in parse_assignments(point or "").items()}
+    return load_model(args.model, args.input), at
+
+
+def load_model(ref: str | None, input_sizes: str | None = None) -> Network:
+    """The network a MODEL argument names; ``None`` is the seed LeNet.
+
+    Parameters
+    ----------
+    ref : str or None
+        ``path/to/file.py:name``, ``package.module:name`` or a spec.
+    input_sizes : str, optional
+        The ``--input`` text, needed by specs and torch modules.
+
+    Returns
+    -------
+    Network
+        The network.
+    """
+    sizes = parse_sizes(input_sizes) if input_sizes is not None else None
+    ref = _DEFAULT_MODEL if ref is None else ref
+    if _is_spec(ref):
+        if sizes is None:
+            raise _CommandError("a spec needs its input shape: add --input, e.g. --input 1,n,n", 2)
+        return parse_spec(ref, input_shape=sizes)
+    where, _, name = ref.rpartition(":")
+    if not where or not name:
+        raise _CommandError(f"MODEL must be {_MODEL_HELP.split(';')[0]} (got {ref!r})", 2)
+    module = _load_file(where) if _is_path(where) else _import(where)
+    if not hasattr(module, name):
+        raise _CommandError(f"{where} has no attribute {name!r}", 1)
+    return _network(getattr(module, name), ref, sizes)
+
+
+def _is_spec(ref: str) -> bool:
+    return "(" in ref or "|" in ref or ref.strip() in layer_names()
+
+
+def _is_path(where: str) -> bool:
+    return where.endswith(".py") or "/" in where or os.sep in where
+
+
+def _load_file(path: str) -> Any:
+    file = Path(path)
+    if not file.is_file():
+        raise _CommandError(f"no such file: {path}", 1)
+    name = f"_symcnn_model_{file.stem}"
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise _CommandError(f"cannot load {path} as Python", 1)
+    module = importlib.util.module_from_spec(spec)
+    folder = str(file.resolve().parent)
+    sys.path.insert(0, folder)  # sibling imports work, as under `python file.py`
+    sys.modules[name] = module  # dataclasses and pickling look their module up
+    try:
+        spec.loader.exec_module(module)
+    except SymcnnError:
+        raise
+    except Exception as err:
+        del sys.modules[name]
+        raise _CommandError(f"running {path} failed: {type(err).__name__}: {err}", 1) from err
+    finally:
+        sys.path.remove(folder)
+    return module
+
+
+def _import(dotted: str) -> Any:
+    here = os.getcwd()
+    sys.path.insert(0, here)  # as `python -m` does
+    try:
+        return importlib.import_module(dotted)
+    except SymcnnError:
+        raise
+    except Exception as err:
+        raise _CommandError(f"cannot import {dotted}: {type(err).__name__}: {err}", 1) from err
+    finally:
+        sys.path.remove(here)
+
+
+def _network(obj: Any, ref: str, sizes: tuple[Any, ...] | None, *, call: bool = True) -> Network:
+    """A Network from what MODEL names: a network, a torch module, or a factory of either."""
+    if isinstance(obj, Network):
+        if sizes is not None:
+            raise _CommandError(
+                f"--input applies to specs and torch modules; {ref} is a symcnn network "
+                f"with its own input shape",
+                2,
+            )
+        return obj
+    torch = sys.modules.get("torch")
+    if torch is not None and isinstance(obj, torch.nn.Module):
+        if sizes is None:
+            raise _CommandError(f"{ref} is a torch module: give its input shape with --input", 2)
+        from .torch import from_torch
+
+        return from_torch(obj, input_shape=sizes)
+    if call and callable(obj):
+        try:
+            made = obj()
+        except SymcnnError:
+            raise
+        except Exception as err:
+            raise _CommandError(f"calling {ref}() failed: {type(err).__name__}: {err}", 1) from err
+        return _network(made, f"{ref}()", sizes, call=False)
+    raise _CommandError(
+        f"{ref} is a {type(obj).__name__}, not a symcnn Network, a torch.nn.Module or a "
+        "function returning one",
+        1,
+    )
