@@ -5,12 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..derivation import Derivation
 from ..printing import text
+from ..shape import Shape
+from ._table import Row, rows, with_value
 
 if TYPE_CHECKING:
     from ..network import Network
 
-__all__ = ["to_text"]
+__all__ = ["count_text", "grid", "text_table", "to_text"]
 
 
 def to_text(net: Network, *, at: Mapping[Any, Any] | None = None) -> str:
@@ -39,42 +42,39 @@ def to_text(net: Network, *, at: Mapping[Any, Any] | None = None) -> str:
        total                           2×(n - 2)×(n - 2)  20             18·(n - 2)²
                                        2×3×3              20             162
     """
-    rows: list[tuple[str, ...]]
+    return grid(*text_table(net, at=at))
+
+
+def text_table(
+    net: Network, *, at: Mapping[Any, Any] | None = None
+) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
+    """The headers and rows of :func:`to_text`, each cell plain text, maybe several lines.
+
+    The last row holds the totals. :func:`symcnn.export.markdown.to_markdown` writes the
+    same cells as a Markdown table.
+    """
     if at is None:
-        rows = [
+        headers: tuple[str, ...] = (
+            "#",
+            "layer",
+            "input size",
+            "output size",
+            "# parameters",
+            "# products",
+        )
+        return headers, [
             (
-                str(r.index),
+                _index(r),
                 r.description,
-                " / ".join(map(str, r.input_shapes)),
-                str(r.output_shape),
+                _shapes(r.input_shapes) if not r.is_total else "",
+                _shapes(r.output_shapes) if not r.is_total else "",
                 _params_cell(r),
-                r.products_text,
+                count_text(r.products),
             )
-            for r in net.layers
+            for r in rows(net)
         ]
-        rows.append(("", "total", "", "", text(net.params), text(net.products)))
-        return grid(("#", "layer", "input size", "output size", "# parameters", "# products"), rows)
-    point = net.subs(at)
-    where = "at " + ", ".join(f"{s}={text(v)}" for s, v in point.bindings.items())
-    rows = [
-        (
-            str(r.index),
-            r.description,
-            f"{r.output_shape}\n{p.output_shape}",
-            f"{_params_cell(r)}\n{_params_cell(p)}",
-            f"{r.products_text}\n{p.products_text}",
-        )
-        for r, p in zip(net.layers, point.layers, strict=True)
-    ]
-    rows.append(
-        (
-            "",
-            "total",
-            f"{net.output_shape}\n{point.output_shape}",
-            f"{text(net.params)}\n{text(point.params)}",
-            f"{text(net.products)}\n{text(point.products)}",
-        )
-    )
+    fixed = net.subs(at)
+    where = "at " + ", ".join(f"{s}={text(v)}" for s, v in fixed.bindings.items())
     headers = (
         "#",
         "layer",
@@ -82,11 +82,34 @@ def to_text(net: Network, *, at: Mapping[Any, Any] | None = None) -> str:
         f"# parameters\n{where}",
         f"# products\n{where}",
     )
-    return grid(headers, rows)
+    return headers, [
+        (
+            _index(r),
+            r.description,
+            f"{_shapes(r.output_shapes)}\n{_shapes(p.output_shapes)}",
+            f"{_params_cell(r)}\n{_params_cell(p)}",
+            f"{count_text(r.products)}\n{count_text(p.products)}",
+        )
+        for r, p in zip(rows(net), rows(fixed), strict=True)
+    ]
 
 
-def _params_cell(record: Any) -> str:
-    return f"(shared: {record.params_text})" if record.shared else str(record.params_text)
+def count_text(d: Derivation) -> str:
+    """A count in plain text with its derivation: ``32·(5²+1) = 832``."""
+    return with_value(d, Derivation.text, text)
+
+
+def _index(row: Row) -> str:
+    return "" if row.index is None else str(row.index)
+
+
+def _shapes(shapes: tuple[Shape, ...]) -> str:
+    return " / ".join(map(str, shapes))
+
+
+def _params_cell(row: Row) -> str:
+    cell = count_text(row.params)
+    return f"(shared: {cell})" if row.shared else cell
 
 
 def grid(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
