@@ -12,7 +12,18 @@ Shape((32, -k + n + 1, -k + n + 1))
 from .condition import Condition
 from .derivation import Derivation
 from .errors import GraphError, ShapeError, SpecError, SymcnnError, UnsupportedLayerError
-from .export.text import to_text
+from .export import (
+    plot,
+    render,
+    to_csv,
+    to_dot,
+    to_html,
+    to_json,
+    to_latex,
+    to_markdown,
+    to_records,
+    to_text,
+)
 from .layers import (
     GELU,
     AdaptiveAvgPool2d,
@@ -121,9 +132,18 @@ __all__ = [
     "conv_output_size",
     "conv_transpose_output_size",
     "format_formula",
+    "plot",
     "pool_output_size",
+    "render",
     "same_padding",
     "symbols",
+    "to_csv",
+    "to_dot",
+    "to_html",
+    "to_json",
+    "to_latex",
+    "to_markdown",
+    "to_records",
     "to_text",
 ]
 __version__ = "0.1.0"

@@ -516,6 +516,22 @@ class Network:
 
         return to_text(self)
 
+    # -- notebook display (IPython's rich display protocol) -------------------------------
+    def _repr_markdown_(self) -> str:
+        from .export.markdown import to_markdown
+
+        return to_markdown(self)
+
+    def _repr_html_(self) -> str:
+        from .export.markdown import to_html
+
+        return to_html(self)
+
+    def _repr_latex_(self) -> str:
+        from .export.latex import latex_totals
+
+        return latex_totals(self)
+
 
 class Sequential(Network):
     """A chain of layers on one input, like ``torch.nn.Sequential``.

@@ -1,9 +1,10 @@
-"""Shared fixtures: the seed network, and the torch requirement that CI may not skip."""
+"""Shared fixtures: the seed network, and the optional tools that CI may not skip."""
 
 from __future__ import annotations
 
 import importlib
 import os
+import shutil
 from types import ModuleType
 
 import pytest
@@ -25,6 +26,16 @@ def require(module: str) -> ModuleType:
         if os.environ.get("CI") == "true":
             pytest.fail(f"{module} is required under CI=true but cannot be imported")
         pytest.skip(f"{module} is not installed")
+
+
+def require_tool(program: str) -> str:
+    """The path of an external program for a test: skip when absent, but fail under CI=true."""
+    path = shutil.which(program)
+    if path is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{program} is required under CI=true but is not on PATH")
+        pytest.skip(f"{program} is not installed")
+    return path
 
 
 @pytest.fixture

@@ -1,0 +1,382 @@
+r"""LaTeX tables in the seed lecture's layout, and formulas through sympy's LaTeX printer.
+
+The default table is the slide's: each layer's input size above its PyTorch-style
+description, the output size, and the counts with their derivation
+(``$32\cdot(5^{2}+1) = 832$``), booktabs rules and a totals row. A table needs
+``\usepackage{booktabs}`` in the preamble; ``standalone=True`` returns a whole document.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+import sympy
+from sympy.printing.latex import LatexPrinter
+
+from ..derivation import Derivation
+from ..shape import Shape
+from ._table import Row, rows, with_value
+
+if TYPE_CHECKING:
+    from ..network import Network
+
+__all__ = ["latex_escape", "latex_formula", "latex_totals", "to_latex"]
+
+
+class _FormulaPrinter(LatexPrinter):
+    r"""sympy's LaTeX printer with the notation of hand-written size formulas.
+
+    Products are joined by ``\cdot``, positive terms lead and the constant closes
+    (``n - k + 1``), and a floor or ceiling of a sum over a denominator is written as one
+    fraction: ``\left\lfloor \left(n - k + 1\right)/3 \right\rfloor``. Every other setting
+    (``symbol_names``, ``mul_symbol``, ...) is sympy's own and passes through.
+    """
+
+    _default_settings = {**LatexPrinter._default_settings, "mul_symbol": "dot"}
+
+    def _as_ordered_terms(self, expr: sympy.Expr, order: Any = None) -> list[sympy.Expr]:
+        # The order of symcnn.printing.text, so the LaTeX and the text tables read alike.
+        terms = super()._as_ordered_terms(expr, order=order)
+        return sorted(terms, key=lambda t: (t.is_number, t.could_extract_minus_sign()))
+
+    def _print_floor(self, expr: sympy.floor, exp: str | None = None) -> str:
+        return self._bracket(expr.args[0], r"\lfloor", r"\rfloor", exp)
+
+    def _print_ceiling(self, expr: sympy.ceiling, exp: str | None = None) -> str:
+        return self._bracket(expr.args[0], r"\lceil", r"\rceil", exp)
+
+    def _bracket(self, arg: sympy.Expr, left: str, right: str, exp: str | None) -> str:
+        # (n - k + 1)/3 rather than \frac: table rows stay one line high, as in the text.
+        numer, denom = sympy.fraction(sympy.together(arg))
+        inner = self._print(arg)
+        if denom != 1:
+            top, bottom = self._print(numer), self._print(denom)
+            if isinstance(numer, sympy.Add):
+                top = rf"\left({top}\right)"
+            if not (denom.is_Atom or isinstance(denom, sympy.Pow)):
+                bottom = rf"\left({bottom}\right)"
+            inner = f"{top}/{bottom}"
+        out = rf"\left{left} {inner} \right{right}"
+        return out if exp is None else f"{out}^{{{exp}}}"
+
+
+def latex_formula(expr: Any, **settings: Any) -> str:
+    r"""A size formula as LaTeX math (without ``$``), products as ``\cdot``.
+
+    ``settings`` are sympy's LaTeX printer settings, e.g. ``symbol_names``.
+
+    Examples
+    --------
+    >>> import symcnn as sc
+    >>> n, k = sc.symbols("n k")
+    >>> print(latex_formula(64 * sympy.floor((n - 4 * k + 4) / 6) ** 2))
+    64 \cdot \left\lfloor \left(n - 4 \cdot k + 4\right)/6 \right\rfloor^{2}
+    >>> latex_formula(n - k + 1, symbol_names={n: "N"})
+    'N - k + 1'
+    """
+    return _FormulaPrinter(settings).doprint(sympy.sympify(expr))
+
+
+# One pass, so the backslash of an escape is never escaped again.
+_ESCAPES = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
+    "|": r"\textbar{}",
+    # The Unicode symcnn's own text uses, which pdflatex's default input encoding lacks.
+    "×": r"\texttimes{}",
+    "·": r"\textperiodcentered{}",
+    "−": "-",
+    "⌊": r"\ensuremath{\lfloor}",
+    "⌋": r"\ensuremath{\rfloor}",
+    "⌈": r"\ensuremath{\lceil}",
+    "⌉": r"\ensuremath{\rceil}",
+    "≥": r"\ensuremath{\geq}",
+    "≤": r"\ensuremath{\leq}",
+    "≠": r"\ensuremath{\neq}",
+    **{s: rf"\textsuperscript{{{d}}}" for s, d in zip("⁰¹²³⁴⁵⁶⁷⁸⁹", "0123456789", strict=True)},
+}
+_SPECIAL = re.compile("|".join(map(re.escape, _ESCAPES)))
+
+
+def latex_escape(text: str) -> str:
+    r"""Text safe to put in a LaTeX cell: every special character escaped.
+
+    Examples
+    --------
+    >>> print(latex_escape("a_b&c% {x}^2 ~ \\ #1"))
+    a\_b\&c\% \{x\}\textasciicircum{}2 \textasciitilde{} \textbackslash{} \#1
+    """
+    return _SPECIAL.sub(lambda m: _ESCAPES[m.group()], text)
+
+
+def to_latex(
+    net: Network,
+    *,
+    at: Mapping[Any, Any] | None = None,
+    symbolic: bool = False,
+    both: bool = False,
+    standalone: bool = False,
+    names: bool = False,
+    caption: str | None = None,
+    label: str | None = None,
+    symbol_names: Mapping[sympy.Symbol, str] | None = None,
+) -> str:
+    r"""The network as a LaTeX table (booktabs) in the seed lecture's layout.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    at : mapping, optional
+        A point such as ``{n: 28, k: 5}``: the table shows the network there.
+    symbolic : bool
+        Show the formulas alone, without derivations; the default for cells that hold
+        symbols. Floors and ceilings are written ``\lfloor \rfloor`` / ``\lceil \rceil``.
+    both : bool
+        The formulas and, next to them, their values at ``at`` with the derivation.
+    standalone : bool
+        A complete document for ``pdflatex`` (landscape, shrunk to fit when wider).
+    names : bool
+        Add a first column with each layer's node name.
+    caption, label : str, optional
+        Put the table in a ``table`` float with this caption (escaped) and label.
+    symbol_names : mapping, optional
+        How to print symbols, passed to sympy's printer: ``{n: "H_{in}"}``.
+
+    Returns
+    -------
+    str
+        A ``tabular`` (or ``table`` float), or a document with ``standalone=True``.
+
+    Raises
+    ------
+    ValueError
+        For ``both`` without ``at``, for ``symbolic`` with ``at`` but not ``both``, or for
+        a label LaTeX cannot take.
+
+    Examples
+    --------
+    >>> import symcnn as sc
+    >>> print(to_latex(sc.Sequential(sc.Linear(256, 200), input_shape=(256,))))
+    \begin{tabular}{@{}llll@{}}
+    \toprule
+    input size / layer information & output size & \# parameters & \# products \\
+    \midrule
+    \begin{tabular}[b]{@{}l@{}}$256$\\\texttt{nn.Linear(256, 200)}\end{tabular}
+      & $200$ & $200\cdot(256+1) = 51400$ & $200\cdot256 = 51200$ \\
+    \midrule
+    total &  & $51400$ & $51200$ \\
+    \bottomrule
+    \end{tabular}
+    """
+    if both and at is None:
+        raise ValueError("both=True shows formulas next to their values: give the point, at=")
+    if symbolic and at is not None and not both:
+        raise ValueError(
+            "symbolic=True shows the formulas, not their values at a point: drop at=, "
+            "or give both=True for both"
+        )
+    if label is not None and not re.fullmatch(r"[A-Za-z0-9:_.\-]+", label):
+        raise ValueError(f"a LaTeX label takes letters, digits and :_.- only (got {label!r})")
+    cells = _Cells(dict(symbol_names or {}))
+    if both and at is not None:
+        tabular = _both_table(cells, net, net.subs(at), names)
+    else:
+        tabular = _table(cells, rows(net if at is None else net.subs(at)), symbolic, names)
+    if standalone:
+        return _document(_fit(tabular), caption, label)
+    if caption is None and label is None:
+        return tabular
+    return _float(tabular, caption, label)
+
+
+def latex_totals(net: Network, **settings: Any) -> str:
+    r"""The totals as one line of display math, ``$\displaystyle ...$`` (for notebooks).
+
+    Examples
+    --------
+    >>> import symcnn as sc
+    >>> n = sc.symbols("n")
+    >>> print(latex_totals(sc.Sequential(sc.Conv2d(1, 2, 3), input_shape=(1, n, n))))
+    $\displaystyle \text{parameters} = 20, \quad \text{products} = 18 \cdot \left(n - 2\right)^{2}$
+    """
+    params, products = (latex_formula(v, **settings) for v in (net.params, net.products))
+    return rf"$\displaystyle \text{{parameters}} = {params}, \quad \text{{products}} = {products}$"
+
+
+class _Cells:
+    """How each kind of cell is written, with the printer settings of one table."""
+
+    def __init__(self, settings: dict[str, Any]):
+        self.settings = {"symbol_names": settings} if settings else {}
+
+    def math(self, expr: Any) -> str:
+        return latex_formula(expr, **self.settings)
+
+    def shapes(self, shapes: Iterable[Shape]) -> str:
+        return " / ".join(
+            "$" + r" \times ".join(self._factor(d) for d in shape) + "$" for shape in shapes
+        )
+
+    def _factor(self, d: sympy.Expr) -> str:
+        out = self.math(d)
+        return rf"\left({out}\right)" if isinstance(d, sympy.Add) else out
+
+    def count(self, d: Derivation, symbolic: bool) -> str:
+        if symbolic or d.value.free_symbols:
+            return f"${self.math(d.value)}$"
+        return f"${with_value(d, Derivation.latex, self.math)}$"
+
+    def params(self, row: Row, symbolic: bool) -> str:
+        cell = self.count(row.params, symbolic)
+        return f"(shared: {cell})" if row.shared else cell
+
+    def layer(self, row: Row) -> str:
+        if row.is_total:
+            return "total"
+        return (
+            r"\begin{tabular}[b]{@{}l@{}}"
+            + self.shapes(row.input_shapes)
+            + r"\\\texttt{"
+            + latex_escape(row.description)
+            + r"}\end{tabular}"
+        )
+
+    def point(self, net: Network) -> str:
+        return (
+            "at $"
+            + ", ".join(f"{self.math(s)}={self.math(v)}" for s, v in net.bindings.items())
+            + "$"
+        )
+
+
+_HEADERS = ("input size / layer information", "output size", r"\# parameters", r"\# products")
+
+
+def _table(cells: _Cells, table: list[Row], symbolic: bool, names: bool) -> str:
+    header = _line(["layer"] * names + list(_HEADERS))
+    lines = [
+        _line(
+            [
+                *_name(r, names),
+                cells.layer(r),
+                "" if r.is_total else cells.shapes(r.output_shapes),
+                cells.params(r, symbolic),
+                cells.count(r.products, symbolic),
+            ]
+        )
+        for r in table
+    ]
+    return _tabular(len(_HEADERS) + names, [header], lines)
+
+
+def _both_table(cells: _Cells, net: Network, fixed: Network, names: bool) -> str:
+    first = 2 + names  # the first formula column, counted from 1
+    groups = _line([""] * (1 + names) + [rf"\multicolumn{{2}}{{c}}{{{h}}}" for h in _HEADERS[1:]])
+    rules = "".join(rf"\cmidrule(lr){{{c}-{c + 1}}}" for c in range(first, first + 6, 2))
+    header = _line(["layer"] * names + [_HEADERS[0]] + ["formula", cells.point(fixed)] * 3)
+    lines = [
+        _line(
+            [
+                *_name(r, names),
+                cells.layer(r),
+                "" if r.is_total else cells.shapes(r.output_shapes),
+                "" if r.is_total else cells.shapes(p.output_shapes),
+                cells.params(r, True),
+                cells.params(p, False),
+                cells.count(r.products, True),
+                cells.count(p.products, False),
+            ]
+        )
+        for r, p in zip(rows(net), rows(fixed), strict=True)
+    ]
+    return _tabular(7 + names, [groups, rules, header], lines)
+
+
+def _name(row: Row, names: bool) -> list[str]:
+    if not names:
+        return []
+    return [""] if row.is_total else [rf"\textit{{{latex_escape(row.name)}}}"]
+
+
+def _line(cells: list[str]) -> str:
+    return " & ".join(cells) + r" \\"
+
+
+def _tabular(columns: int, header: list[str], lines: list[str]) -> str:
+    *layers, total = lines
+    return "\n".join(
+        [
+            rf"\begin{{tabular}}{{@{{}}{'l' * columns}@{{}}}}",
+            r"\toprule",
+            *header,
+            r"\midrule",
+            *layers,
+            r"\midrule",
+            total,
+            r"\bottomrule",
+            r"\end{tabular}",
+        ]
+    )
+
+
+def _float(body: str, caption: str | None, label: str | None) -> str:
+    lines = [r"\begin{table}[htbp]", r"\centering", body]
+    if caption is not None:
+        lines.append(rf"\caption{{{latex_escape(caption)}}}")
+    if label is not None:
+        lines.append(rf"\label{{{label}}}")
+    lines.append(r"\end{table}")
+    return "\n".join(lines)
+
+
+def _fit(tabular: str) -> str:
+    """The table boxed, and shrunk to the line width only when it is wider."""
+    return "\n".join(
+        [
+            r"\sbox{\symcnntable}{%",
+            tabular + "%",
+            "}%",
+            r"\ifdim\wd\symcnntable>\linewidth",
+            r"\resizebox{\linewidth}{!}{\usebox{\symcnntable}}%",
+            r"\else",
+            r"\usebox{\symcnntable}%",
+            r"\fi",
+        ]
+    )
+
+
+def _document(body: str, caption: str | None, label: str | None) -> str:
+    if caption is None and label is None:
+        body = "\n".join([r"\begin{center}", body, r"\end{center}"])
+    else:
+        body = _float(body, caption, label)
+    return "\n".join(
+        [
+            r"\documentclass{article}",
+            r"\usepackage[T1]{fontenc}",
+            r"\usepackage[landscape,margin=1.5cm]{geometry}",
+            r"\usepackage{amsmath}",
+            r"\usepackage{booktabs}",
+            r"\usepackage{graphicx}",
+            r"\pagestyle{empty}",
+            r"\newsavebox{\symcnntable}",
+            r"\begin{document}",
+            r"\small",
+            body,
+            r"\end{document}",
+            "",
+        ]
+    )
