@@ -7,6 +7,7 @@ import builtins
 import contextlib
 import dataclasses
 import pathlib
+import runpy
 import tempfile
 import types
 from collections.abc import Iterator
@@ -521,3 +522,12 @@ def test_the_issues_hostile_strings_run_nothing(text):
     with pytest.raises(SpecError):
         parse_spec(text, input_shape="1,n,n")
     assert_parsers_are_safe(text)
+
+
+def test_the_derive_formula_example(capsys):
+    example = pathlib.Path(__file__).parent.parent / "examples" / "derive_formula.py"
+    runpy.run_path(str(example), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "  n ≥ 4·k + 2\n" in out
+    assert "Smallest input at k = 5: n = 22\n" in out
+    assert "Products at n = 28, k = 5: 1333200\n" in out
