@@ -74,6 +74,7 @@ from .sizes import (
     pool_output_size,
     same_padding,
 )
+from .spec import parse_spec
 from .symbols import symbols
 from .tensor import Tensor
 
@@ -132,6 +133,7 @@ __all__ = [
     "conv_output_size",
     "conv_transpose_output_size",
     "format_formula",
+    "parse_spec",
     "plot",
     "pool_output_size",
     "render",
