@@ -1,13 +1,12 @@
 """Cost as a function of input size, from a one-line spec: a formula and its domain.
 
 The spec is the command line's (`symcnn formula SPEC --input 1,n,n`), parsed safely by
-symcnn.spec; every name that is not a layer is a positive-integer symbol.
+symcnn.parse_spec; every name that is not a layer is a positive-integer symbol.
 
 Run:  python examples/derive_formula.py
 """
 
-from symcnn import format_formula, symbols
-from symcnn.spec import parse_spec
+from symcnn import format_formula, parse_spec, symbols
 
 SPEC = (
     "Conv2d(1, 32, k) | MaxPool2d(3) | ReLU | Conv2d(32, 64, k) | MaxPool2d(2) | ReLU"
