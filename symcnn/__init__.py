@@ -52,6 +52,7 @@ from .layers import (
     MaxPool1d,
     MaxPool2d,
     MaxPool3d,
+    Mean,
     Mul,
     ReLU,
     ReLU6,
@@ -77,6 +78,7 @@ from .sizes import (
 from .spec import parse_spec
 from .symbols import symbols
 from .tensor import Tensor
+from .torch import from_torch
 
 __all__ = [
     "GELU",
@@ -110,6 +112,7 @@ __all__ = [
     "MaxPool1d",
     "MaxPool2d",
     "MaxPool3d",
+    "Mean",
     "Mul",
     "Network",
     "ReLU",
@@ -133,6 +136,7 @@ __all__ = [
     "conv_output_size",
     "conv_transpose_output_size",
     "format_formula",
+    "from_torch",
     "parse_spec",
     "plot",
     "pool_output_size",

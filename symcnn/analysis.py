@@ -48,17 +48,25 @@ def violation(net: Network, point: Mapping[Any, Any]) -> str | None:
     Every symbol needs a value; values that are not positive integers are refused with
     :class:`~symcnn.errors.ShapeError` rather than reported as a violation.
     """
-    resolved = _complete(net, point)
+    if is_valid(net, point):
+        return None
     try:
-        net.subs(resolved)
+        net.subs(_complete(net, point))
     except ShapeError as err:
         return str(err)
-    return None
+    raise AssertionError(f"the domain of {net!r} fails at {point}, but no layer does")
 
 
 def is_valid(net: Network, point: Mapping[Any, Any]) -> bool:
-    """Whether every layer is valid at ``point`` (a plain bool; see :func:`violation`)."""
-    return violation(net, point) is None
+    """Whether every layer is valid at ``point`` (a plain bool; see :func:`violation`).
+
+    Decided on the network's domain with exact integer arithmetic, without deriving the
+    network again at that point.
+    """
+    from .evaluate import holds
+
+    resolved = _complete(net, point)
+    return all(holds(cond.relation, resolved) is True for _, cond in net.domain)
 
 
 def _relations(

@@ -11,11 +11,12 @@ network's width after its second pooling is ⌊(n − 4k + 4)/6⌋.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import sympy
 
-__all__ = ["canonical"]
+__all__ = ["as_ceiling", "canonical"]
 
 
 def canonical(expr: Any) -> sympy.Expr:
@@ -32,6 +33,12 @@ def canonical(expr: Any) -> sympy.Expr:
     expr = sympy.sympify(expr)
     if not expr.has(sympy.floor, sympy.ceiling):
         return expr
+    return _canonical(expr)
+
+
+@functools.lru_cache(maxsize=8192)
+def _canonical(expr: sympy.Expr) -> sympy.Expr:
+    """The collapse itself, remembered: a deep network repeats the same sizes many times."""
     return expr.replace(
         lambda e: isinstance(e, (sympy.floor, sympy.ceiling)),
         _collapse,
@@ -62,3 +69,27 @@ def _integer(e: sympy.Expr) -> bool:
     from .shape import _integer_valued
 
     return bool(e.is_integer) or _integer_valued(e)
+
+
+def as_ceiling(arg: sympy.Expr) -> sympy.Expr | None:
+    """``x/a`` when ``⌊arg⌋`` is ``⌊(x + a - 1)/a⌋ = ⌈x/a⌉`` for integer ``x``; else None.
+
+    Printers use it to write the ResNet stem's ⌊(H + 3)/4⌋ as ⌈H/4⌉, the way papers do;
+    the expression itself keeps its single floor, the form the collapse works on.
+
+    Examples
+    --------
+    >>> import symcnn as sc
+    >>> H = sc.symbols("H")
+    >>> as_ceiling((H + 31) / 32)
+    H/32
+    >>> as_ceiling((H - 4) / 3) is None
+    True
+    """
+    numer, denom = sympy.fraction(sympy.together(arg))
+    if not (denom.is_Integer and denom > 1):
+        return None
+    constant, rest = numer.as_coeff_Add()
+    if constant != denom - 1 or rest == 0 or rest.as_coeff_Add()[0] != 0 or not _integer(rest):
+        return None
+    return rest / denom

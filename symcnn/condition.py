@@ -91,12 +91,18 @@ def at_least(
     """``lhs >= rhs``, reported with both sides named (the right one unless it is a constant)."""
     lhs, rhs = sympy.sympify(lhs), sympy.sympify(rhs)
     values = ((lhs_name, lhs),) if rhs_name is None else ((lhs_name, lhs), (rhs_name, rhs))
+    if lhs.is_Integer and rhs.is_Integer:  # the common case, decided without sympy's solver
+        return Condition(sympy.true if lhs >= rhs else sympy.false, rule, values)
     return Condition(sympy.Ge(lhs, rhs, evaluate=decidable(lhs - rhs)), rule, values)
 
 
 def equal(lhs: Any, rhs: Any, rule: str, lhs_name: str, rhs_name: str) -> Condition:
     """``lhs == rhs``, reported with both sides named."""
     lhs, rhs = sympy.sympify(lhs), sympy.sympify(rhs)
+    if lhs.is_Integer and rhs.is_Integer:
+        return Condition(
+            sympy.true if lhs == rhs else sympy.false, rule, ((lhs_name, lhs), (rhs_name, rhs))
+        )
     relation = sympy.Eq(lhs, rhs, evaluate=decidable(lhs - rhs))
     return Condition(relation, rule, ((lhs_name, lhs), (rhs_name, rhs)))
 

@@ -13,6 +13,7 @@ same symbol is dropped.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import sympy
 from sympy.logic.boolalg import Boolean, BooleanFalse, BooleanTrue
@@ -147,8 +148,98 @@ def simplify_domain(
         if isinstance(rel, BooleanTrue) or rel in kept:
             continue
         kept.append(rel)
+    kept = _pin_equalities(kept)
+    if sympy.false in kept:
+        return (sympy.false,)
     kept = _drop_implied_by_divisibility(kept)
-    return tuple(r for r in kept if not any(_implies(o, r) for o in kept if o is not r))
+    kept = [r for r in kept if not any(_implies(o, r) for o in kept if o is not r)]
+    return tuple(r for r in kept if not _follows_from_bounds(r, [o for o in kept if o is not r]))
+
+
+def _follows_from_bounds(rel: Boolean, others: list[Any]) -> bool:
+    """Whether a polynomial ``e >= 0`` holds wherever the others' lower bounds ``x >= c`` do.
+
+    With ``x = c + t`` for each bounded symbol, ``e`` becomes a polynomial in ``t >= 0``
+    whose coefficients, all nonnegative, prove it: a flattened (H - 2)·(W - 2) ≥ 1 follows
+    from H ≥ 3 and W ≥ 3. A sufficient test, never a wrong drop.
+    """
+    if not isinstance(rel, (sympy.Ge, sympy.Le)) or rel.has(sympy.floor, sympy.ceiling, sympy.Mod):
+        return False
+    e = rel.lhs - rel.rhs if isinstance(rel, sympy.Ge) else rel.rhs - rel.lhs
+    lows: dict[sympy.Symbol, sympy.Expr] = {}
+    for o in others:
+        if _bound_of(o, o.lhs, sympy.Ge) and o.lhs.is_Symbol:
+            lows[o.lhs] = max(lows.get(o.lhs, o.rhs), o.rhs)
+    if not e.free_symbols or not e.free_symbols <= set(lows):
+        return False
+    shift = {x: c + sympy.Dummy(f"t_{x}", nonnegative=True) for x, c in lows.items()}
+    shifted = sympy.expand(e.subs(shift))
+    if not shifted.is_polynomial(*shifted.free_symbols):
+        return False
+    terms = (
+        sympy.Poly(shifted, *shifted.free_symbols).coeffs() if shifted.free_symbols else [shifted]
+    )
+    return all(c >= 0 for c in terms)
+
+
+def _pin_equalities(relations: list[Boolean]) -> list[Boolean]:
+    """An equality in one floor of one symbol, as the range of that symbol it allows.
+
+    The seed's ``x.view(-1, 256)`` on an n×n input asks ``64·(⌊(n - 4)/6⌋ - 2)² = 256``:
+    the floor must be 0 or 4, and with ``n >= 22`` known only 4 remains, so the equality
+    is ``28 <= n <= 33``. Left as it is when several ranges remain.
+    """
+    out: list[Boolean] = []
+    for rel in relations:
+        pinned = _pinned(rel, relations)
+        if pinned is None:
+            out.append(rel)
+        elif pinned == ():
+            return [sympy.false]
+        else:
+            out.extend(r for r in pinned if r not in out)
+    return out
+
+
+def _pinned(rel: Boolean, others: list[Any]) -> tuple[Boolean, ...] | None:
+    if not isinstance(rel, sympy.Eq) or len(rel.free_symbols) != 1:
+        return None
+    (x,) = rel.free_symbols
+    e = sympy.expand(rel.lhs - rel.rhs)
+    atoms = e.atoms(sympy.floor, sympy.ceiling)
+    if len(atoms) != 1:
+        return None
+    (atom,) = atoms
+    y = sympy.Dummy("y", integer=True)
+    poly_expr = sympy.expand(e.subs(atom, y))
+    if x in poly_expr.free_symbols or not poly_expr.is_polynomial(y):
+        return None
+    roots = [r for r in sympy.roots(sympy.Poly(poly_expr, y)) if r.is_Integer]
+    lo = max(
+        (r.rhs for r in others if _bound_of(r, x, sympy.Ge)),
+        default=sympy.Integer(1 if x.is_positive else 0),
+    )
+    hi = min((r.rhs for r in others if _bound_of(r, x, sympy.Le)), default=sympy.oo)
+    ranges = []
+    for root in roots:
+        low: Any = simplify_relation(sympy.Ge(atom, root), [x])
+        high: Any = simplify_relation(sympy.Le(atom, root), [x])
+        if not (_bound_of(low, x, sympy.Ge) and _bound_of(high, x, sympy.Le)):
+            return None
+        a, b = max(lo, low.rhs), min(hi, high.rhs)
+        if a <= b:
+            ranges.append((a, b))
+    if len(ranges) > 1:
+        return None
+    if not ranges:
+        return ()
+    a, b = ranges[0]
+    return (sympy.Ge(x, a), sympy.Le(x, b)) if a != b else (sympy.Eq(x, a),)
+
+
+def _bound_of(rel: Any, x: sympy.Symbol, kind: Any) -> bool:
+    """Whether ``rel`` is ``x >= c`` (or ``x <= c``) for a number c."""
+    return isinstance(rel, kind) and rel.lhs == x and rel.rhs.is_Integer
 
 
 def _drop_implied_by_divisibility(relations: list[Boolean]) -> list[Boolean]:

@@ -14,6 +14,7 @@ from .condition import Condition
 from .domain import simplify_domain
 from .errors import GraphError, ShapeError
 from .layers import Input, Layer
+from .layers.base import derive
 from .printing import text
 from .record import LayerRecord
 from .shape import Shape, as_size
@@ -117,9 +118,11 @@ class Network:
             if layer.arity == 0:
                 where = f"{layer!r} ({node})"
             # Hyperparameters first: a zero stride must be reported before any division by it.
-            conditions = self._settle(layer.hyper_conditions(), where)
-            conditions += self._settle(self._located(where, layer.input_conditions, inputs), where)
-            outputs[node] = self._located(where, layer.output_shape, inputs)
+            conditions = self._settle(derive(layer, "hyper_conditions", ()), where)
+            conditions += self._settle(
+                self._located(where, layer, "input_conditions", inputs), where
+            )
+            outputs[node] = self._located(where, layer, "output_shape", inputs)
             upstream = [located for p in preds for located in domains[p]]
             own = [(where, c) for c in conditions]
             domains[node] = tuple(dict.fromkeys([*upstream, *own]))
@@ -134,11 +137,11 @@ class Network:
                 layer=layer,
                 input_shapes=inputs,
                 output_shape=outputs[node],
-                params_derivation=layer.params(*inputs),
-                products_derivation=layer.products(*inputs),
-                buffers_derivation=layer.buffers(*inputs),
-                bias_adds_derivation=layer.bias_adds(*inputs),
-                elementwise_derivation=layer.elementwise(*inputs),
+                params_derivation=derive(layer, "params", inputs),
+                products_derivation=derive(layer, "products", inputs),
+                buffers_derivation=derive(layer, "buffers", inputs),
+                bias_adds_derivation=derive(layer, "bias_adds", inputs),
+                elementwise_derivation=derive(layer, "elementwise", inputs),
                 conditions=conditions,
                 shared=id(layer) in seen,
                 domain=domains[node],
@@ -150,13 +153,13 @@ class Network:
             records.append(record)
         return tuple(records)
 
-    def _located(self, where: str, rule: Any, inputs: tuple[Shape, ...]) -> Any:
+    def _located(self, where: str, layer: Layer, rule: str, inputs: tuple[Shape, ...]) -> Any:
         """Call a layer's rule, naming the layer in a structural error.
 
         Structural rules have no relation to decide: Flatten's dims, the ranks of a merge.
         """
         try:
-            return rule(*inputs)
+            return derive(layer, rule, inputs)
         except ShapeError as err:
             raise ShapeError(f"{where}: {err}{self._bound()}") from None
 
@@ -405,8 +408,18 @@ class Network:
         from .sweep import evaluate_checked
 
         analysis._check_quantity(quantity)
-        domain = tuple(dict.fromkeys(loc for r in self._records for loc in r.domain))
-        return evaluate_checked(getattr(self, quantity), domain, values, on_invalid)
+        return evaluate_checked(
+            getattr(self, quantity), self.domain, values, on_invalid, symbols=self.free_symbols
+        )
+
+    @property
+    def domain(self) -> tuple[tuple[str, Condition], ...]:
+        """Every undecided condition of every layer, each with the layer it comes from.
+
+        Unsimplified, in layer order: what evaluation checks point by point, and where
+        :attr:`constraints` starts from.
+        """
+        return tuple(dict.fromkeys(loc for r in self._records for loc in r.domain))
 
     # -- questions (symcnn.analysis) ----------------------------------------------------
     def is_valid(self, point: Mapping[Any, Any]) -> bool:
@@ -578,11 +591,20 @@ def _receptive(layer: Layer, upstream: list[tuple[Any, Any]], out: Shape) -> tup
         return (ones, ones) if len(out) > 1 else (None, None)
     if any(f is None or j is None for f, j in upstream):
         return None, None
-    field = tuple(sympy.Max(*axis) for axis in zip(*(f for f, _ in upstream), strict=True))
+    field = tuple(_largest(axis) for axis in zip(*(f for f, _ in upstream), strict=True))
     jumps = {j for _, j in upstream}
     if len(jumps) != 1:
         return None, None
     return layer.receptive(field, jumps.pop())
+
+
+def _largest(sizes: tuple[sympy.Expr, ...]) -> sympy.Expr:
+    distinct = set(sizes)
+    if len(distinct) == 1:
+        return sizes[0]
+    if all(s.is_Integer for s in distinct):
+        return max(distinct)
+    return sympy.Max(*distinct)
 
 
 def _trace(inputs: Any, outputs: Any) -> nx.DiGraph:

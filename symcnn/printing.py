@@ -7,6 +7,8 @@ from typing import Any
 import sympy
 from sympy.printing.str import StrPrinter
 
+from .canonical import as_ceiling
+
 __all__ = ["format_formula", "text"]
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
@@ -37,6 +39,9 @@ class _TextPrinter(StrPrinter):
         return f"{self._print(expr.lhs)} {op} {self._print(expr.rhs)}"
 
     def _print_floor(self, expr: sympy.floor) -> str:
+        ceiling = as_ceiling(expr.args[0])
+        if ceiling is not None:
+            return "⌈" + self._fraction(ceiling) + "⌉"
         return "⌊" + self._fraction(expr.args[0]) + "⌋"
 
     def _print_ceiling(self, expr: sympy.ceiling) -> str:

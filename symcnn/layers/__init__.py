@@ -19,6 +19,7 @@ from .linear import LazyLinear, Linear
 from .merge import Add, Concat, Mul
 from .norm import BatchNorm2d
 from .pool import AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d
+from .reduce import Mean
 from .resample import AdaptiveAvgPool2d, AdaptiveMaxPool2d, Upsample, ZeroPad2d
 from .reshape import Flatten, Reshape, View
 
@@ -50,6 +51,7 @@ __all__ = [
     "MaxPool1d",
     "MaxPool2d",
     "MaxPool3d",
+    "Mean",
     "Mul",
     "ReLU",
     "ReLU6",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
@@ -17,7 +18,7 @@ from ..shape import Shape, as_size
 if TYPE_CHECKING:
     from ..tensor import Tensor
 
-__all__ = ["Field", "Layer"]
+__all__ = ["Field", "Layer", "derive"]
 
 L = TypeVar("L", bound="Layer")
 
@@ -169,6 +170,25 @@ class Layer:
 
     def _set(self, name: str, value: Any) -> None:
         object.__setattr__(self, name, value)
+
+
+def derive(layer: Layer, rule: str, inputs: tuple[Shape, ...]) -> Any:
+    """``layer.<rule>(*inputs)``, remembered: equal layers on equal shapes derive once.
+
+    Layers are frozen values and their rules pure, and real networks repeat themselves (a
+    ResNet-50 stage stacks identical bottlenecks), so the derivation is memoized on the
+    layer's value and the input shapes. Errors are not remembered, only raised.
+    """
+    try:
+        hash((layer, inputs))
+    except TypeError:  # a field the user made unhashable: derive without the memo
+        return getattr(layer, rule)(*inputs)
+    return _derive(layer, rule, inputs)
+
+
+@functools.lru_cache(maxsize=16384)
+def _derive(layer: Layer, rule: str, inputs: tuple[Shape, ...]) -> Any:
+    return getattr(layer, rule)(*inputs)
 
 
 # -- coercions shared by the layer families ----------------------------------------------

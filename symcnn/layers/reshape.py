@@ -106,16 +106,17 @@ class View(Layer):
     def input_conditions(self, *inputs: Shape) -> tuple[Condition, ...]:
         (x,) = inputs
         target = sympy.Mul(*self.shape)
-        return (
-            equal(
-                x.numel,
-                target,
-                f"{self.describe()} needs {target} elements per sample; otherwise PyTorch "
-                "silently re-batches (or raises) instead of keeping one row per sample",
-                "elements per sample",
-                "target elements",
-            ),
+        rule = equal(
+            x.numel,
+            target,
+            f"{self.describe()} needs {target} elements per sample; otherwise PyTorch "
+            f"silently re-batches them into more rows of {target} (when their count is a "
+            "multiple of it) or raises, instead of keeping one row per sample",
+            "elements per sample",
+            "target elements",
         )
+        rows = ("rows per sample in PyTorch", x.numel / target)
+        return (Condition(rule.relation, rule.rule, (*rule.values, rows)),)
 
     def output_shape(self, *inputs: Shape) -> Shape:
         return Shape(self.shape)

@@ -1,0 +1,436 @@
+"""from_torch against the real thing: the zoo of tests/torchzoo.py, traced and run in torch.
+
+For each network, at several input sizes (non-square among them): the parameter total is
+``sum(p.numel())``, every module node's output shape is what a forward hook records, the
+products are the convention computed from the hooks, and validity (``is_valid``,
+``min_input``) is exactly where torch raises or, for ``x.view(-1, m)``, re-batches.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import pytest
+import sympy
+
+import symcnn as sc
+
+from conftest import require
+
+torch = require("torch")
+F = torch.nn.functional
+nn = torch.nn
+
+import torchzoo as zoo  # noqa: E402 - needs torch, imported through require() above
+
+H, W, n = sc.symbols("H W n")
+
+
+# -- the forward pass, observed by hooks ---------------------------------------------------
+def observe(model, input_shape):
+    """Run ``model`` on zeros(1, *input_shape) with a hook on every leaf module.
+
+    Returns (output, {module name: [output shape per call]}, products counted from the
+    hooks: convolution C_out·H_out·W_out·(C_in/groups)·k_h·k_w, linear out·in per row).
+    """
+    calls: dict[str, list[tuple[int, ...]]] = {}
+    products = [0]
+
+    def hook(name):
+        def record(module, inputs, output):
+            calls.setdefault(name, []).append(tuple(output.shape))
+            if isinstance(module, nn.modules.conv._ConvNd):
+                per_output = module.in_channels // module.groups * math.prod(module.kernel_size)
+                products[0] += output.numel() * per_output
+            elif isinstance(module, nn.Linear):
+                products[0] += output.numel() * module.in_features
+
+        return record
+
+    handles = [
+        m.register_forward_hook(hook(name))
+        for name, m in model.named_modules()
+        if not list(m.children())
+    ]
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = model.eval()(torch.zeros(1, *input_shape))
+    finally:
+        for h in handles:
+            h.remove()
+    return out, calls, products[0]
+
+
+def check_against_torch(net, model, point, input_shape):
+    """Every module node's shape, the parameter total and the products at ``point``."""
+    out, calls, products = observe(model, input_shape)
+    assert net.output_shape.subs(point) == tuple(out.shape[1:])
+    seen: dict[str, int] = {}
+    checked = 0
+    for record in net.layers:
+        module_name, _, call = record.name.partition(":")
+        if module_name not in calls:
+            continue  # a functional call: checked through the nodes after it
+        index = int(call or 1) - 1
+        assert record.output_shape.subs(point) == calls[module_name][index][1:], record.name
+        seen[module_name] = seen.get(module_name, 0) + 1
+        checked += 1
+    assert seen == {name: len(shapes) for name, shapes in calls.items()}
+    assert net.params.subs(point) == sum(p.numel() for p in model.parameters())
+    assert net.products.subs(point) == products
+    return checked
+
+
+# -- the zoo at several sizes ---------------------------------------------------------------
+ZOO = {
+    "seed-lenet": (zoo.SeedLeNet, 1, [(28, 28), (33, 29)]),
+    "resnet18": (zoo.resnet18, 3, [(64, 64), (97, 130)]),
+    "resnet50": (zoo.resnet50, 3, [(64, 80), (33, 33)]),
+    "densenet-small": (zoo.densenet_small, 3, [(64, 64), (70, 45)]),
+    "mobilenet_v2": (lambda: zoo.MobileNetV2(width=0.5), 3, [(64, 64), (57, 90)]),
+    "squeezenet1_0": (zoo.SqueezeNet, 3, [(64, 64), (71, 99)]),
+    "inception": (zoo.MiniGoogLeNet, 3, [(32, 32), (45, 61)]),
+    "unet": (zoo.UNet, 1, [(32, 32), (48, 64)]),
+    "mbconv-se": (zoo.MBConvNet, 3, [(32, 32), (37, 50)]),
+    "alexnet": (zoo.AlexNet, 3, [(63, 63), (127, 100)]),
+    "vgg16": (lambda: zoo.VGG16(width=0.25), 3, [(32, 32), (64, 48)]),
+}
+
+
+@pytest.fixture(scope="module")
+def traced():
+    """Each zoo network built once in torch and traced once with symbolic H and W."""
+    torch.manual_seed(0)
+    out = {}
+    for name, (build, channels, _) in ZOO.items():
+        model = build()
+        out[name] = (model, sc.from_torch(model, (channels, H, W)), channels)
+    return out
+
+
+@pytest.mark.parametrize("name", list(ZOO))
+def test_zoo_matches_forward_hooks(traced, name):
+    model, net, channels = traced[name]
+    for h, w in ZOO[name][2]:
+        checked = check_against_torch(net, model, {H: h, W: w}, (channels, h, w))
+        assert checked >= 2
+
+
+@pytest.mark.parametrize("name", ["seed-lenet", "resnet50", "squeezenet1_0", "unet"])
+def test_evaluate_agrees_with_subs(traced, name):
+    _, net, _ = traced[name]
+    sizes = ZOO[name][2]
+    hs = [h for h, _ in sizes]
+    ws = [w for _, w in sizes]
+    products = net.evaluate("products", H=hs, W=ws)
+    assert [int(p) for p in products] == [net.products.subs({H: h, W: w}) for h, w in sizes]
+
+
+def test_the_module_is_left_as_it_was():
+    model = zoo.resnet18(width=0.25).train()
+    model.layer1.eval()
+    before = {name: m.training for name, m in model.named_modules()}
+    hooks = [(m._forward_hooks, m._forward_pre_hooks) for m in model.modules()]
+    state = {k: v.clone() for k, v in model.state_dict().items()}
+    sc.from_torch(model, (3, H, W))
+    assert {name: m.training for name, m in model.named_modules()} == before
+    assert [(m._forward_hooks, m._forward_pre_hooks) for m in model.modules()] == hooks
+    assert all(len(a) == 0 and len(b) == 0 for a, b in hooks)
+    after = model.state_dict()
+    assert after.keys() == state.keys()
+    assert all(torch.equal(after[k], v) for k, v in state.items())
+
+
+def test_module_names_are_node_names(traced):
+    _, net, _ = traced["resnet50"]
+    names = [r.name for r in net.layers]
+    assert names[:4] == ["conv1", "bn1", "relu", "maxpool"]
+    assert "layer1.0.conv1" in names
+    assert "layer1.0.downsample.0" in names
+    # A module called several times (ResNet's shared ReLU) is one layer at several nodes.
+    assert "layer1.0.relu:3" in names
+    assert names[-3:] == ["avgpool", "flatten", "fc"]
+    record = net["layer1.0.relu:3"]
+    assert record.layer is net["layer1.0.relu"].layer
+    assert isinstance(net["add"].layer, sc.Add)
+
+
+# -- the pinned ResNet-50 formula --------------------------------------------------------
+def test_resnet50_products_formula(traced):
+    _, net, _ = traced["resnet50"]
+
+    def up(x, s):  # ⌈x/2^s⌉, as symcnn's canonical form writes it: one floor
+        return sympy.floor((x + 2**s - 1) / 2**s)
+
+    expected = (
+        9408 * up(H, 1) * up(W, 1)
+        + 245760 * up(H, 2) * up(W, 2)
+        + 1310720 * up(H, 3) * up(W, 3)
+        + 7471104 * up(H, 4) * up(W, 4)
+        + 14417920 * up(H, 5) * up(W, 5)
+        + 2048000
+    )
+    assert net.products == expected
+    assert sc.format_formula(net.products) == (
+        "14417920·⌈H/32⌉·⌈W/32⌉ + 7471104·⌈H/16⌉·⌈W/16⌉ + 1310720·⌈H/8⌉·⌈W/8⌉ "
+        "+ 245760·⌈H/4⌉·⌈W/4⌉ + 9408·⌈H/2⌉·⌈W/2⌉ + 2048000"
+    )
+    assert net.params == 25557032
+    assert net.products.subs({H: 224, W: 224}) == 4089184256
+    assert net.constraints == ()
+
+
+# -- validity: where torch raises, or silently re-batches -----------------------------------
+def torch_accepts(model, input_shape):
+    """True when a forward pass works and keeps one output row per sample."""
+    try:
+        out, _, _ = observe(model, input_shape)
+    except (RuntimeError, ValueError):
+        return False
+    return out.shape[0] == 1
+
+
+SWEEP = {
+    "seed-lenet": (zoo.SeedLeNet, 1, 40, 28),
+    "squeezenet1_0": (zoo.SqueezeNet, 3, 30, 21),
+    "inception": (zoo.MiniGoogLeNet, 3, 16, 7),
+    "unet": (lambda: zoo.UNet(base=2), 1, 24, 8),
+    "alexnet": (zoo.AlexNet, 3, 70, 63),
+    "vgg16": (lambda: zoo.VGG16(width=1 / 16), 3, 40, 32),
+    "densenet-small": (zoo.densenet_small, 3, 40, 29),
+    "resnet18": (lambda: zoo.resnet18(width=0.125), 3, 8, 1),
+}
+
+
+@pytest.mark.parametrize("name", list(SWEEP))
+def test_validity_is_where_torch_works(name):
+    build, channels, top, first = SWEEP[name]
+    model = build()
+    net = sc.from_torch(model, (channels, n, n))
+    verdicts = {size: net.is_valid({n: size}) for size in range(1, top + 1)}
+    truth = {size: torch_accepts(model, (channels, size, size)) for size in range(1, top + 1)}
+    assert verdicts == truth
+    assert net.min_input(n) == first == min(s for s, ok in truth.items() if ok)
+
+
+def test_seed_view_rebatches_in_torch_and_is_invalid_in_symcnn():
+    model = zoo.SeedLeNet()
+    out40, _, _ = observe(model, (1, 40, 40))
+    out64, _, _ = observe(model, (1, 64, 64))
+    assert (out40.shape[0], out64.shape[0]) == (4, 16)  # torch: no error, more rows
+    net = sc.from_torch(model, (1, n, n))
+    assert net.constraints == (n >= 28, n <= 33)
+    assert not net.is_valid({n: 40})
+    message = net.violation({n: 40})
+    assert "x.view(-1, 256)" in message and "re-batches" in message
+    assert message.endswith(
+        "(got elements per sample = 1024, target elements = 256, "
+        "rows per sample in PyTorch = 4) (n=40)"
+    )
+    with pytest.raises(sc.ShapeError, match=r"view.*re-batches.*1024"):
+        sc.from_torch(model, (1, 40, 40))
+
+
+def test_non_square_domain():
+    net = sc.from_torch(zoo.SqueezeNet(), (3, H, W))
+    assert net.constraints == (H >= 21, W >= 21)
+    assert net.is_valid({H: 21, W: 300}) and not net.is_valid({H: 300, W: 20})
+
+
+# -- the calls symcnn maps -----------------------------------------------------------------
+class Functional(nn.Module):
+    """One of each functional call and Tensor method from_torch maps."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.fc = nn.Linear(8, 4)
+
+    def forward(self, x):
+        x = F.relu(self.conv(x))
+        y = F.max_pool2d(x, 2, 2, ceil_mode=True)
+        y = F.avg_pool2d(y, 3, stride=1, padding=1)
+        y = torch.sigmoid(y) * torch.tanh(y)
+        y = F.leaky_relu(y, 0.2) + F.gelu(y)
+        y = F.interpolate(F.silu(y), scale_factor=2)
+        y = F.pad(F.hardswish(y), (0, 1, 1, 0))
+        z = torch.cat([y, F.relu6(y)], dim=1)
+        z = F.adaptive_avg_pool2d(z, (2, 3)) + F.adaptive_max_pool2d(z, (2, 3))
+        z = F.dropout(z.contiguous(), 0.1, self.training).mean((2, 3), keepdim=True)
+        z = z.view(z.size(0), 16).reshape(-1, 2, 8).mean(1)
+        return self.fc(z)
+
+
+def test_every_mapped_call_against_torch():
+    model = Functional()
+    net = sc.from_torch(model, (3, H, W))
+    kinds = {type(r.layer).__name__ for r in net.layers}
+    assert kinds >= {
+        "ReLU", "MaxPool2d", "AvgPool2d", "Sigmoid", "Tanh", "Mul", "LeakyReLU", "GELU",
+        "Add", "SiLU", "Upsample", "Hardswish", "ZeroPad2d", "ReLU6", "Concat",
+        "AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Mean", "View", "Reshape", "Linear",
+    }  # fmt: skip
+    for h, w in [(8, 8), (9, 13), (1, 2)]:
+        check_against_torch(net, model, {H: h, W: w}, (3, h, w))
+
+
+def test_size_queries_and_flatten_forms():
+    class Heads(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(2, 4, 3)
+
+        def forward(self, x):
+            x = self.conv(x)
+            a = x.view(x.size(0), -1)
+            b = x.reshape(x.shape[0], x.size(1), -1)
+            c = torch.flatten(x, 2).flatten(1)
+            d = x.view(-1, x.size(1) * x.size(2) * x.size(3))
+            return a, b, c, d
+
+    net = sc.from_torch(Heads(), (2, H, W))
+    a, b, c, d = net.output_shapes
+    assert a == c == d == ((H - 2) * (W - 2) * 4,)
+    assert b == (4, (H - 2) * (W - 2))
+    assert net.constraints == (H >= 3, W >= 3)
+
+
+def test_shared_modules_are_counted_once():
+    class Tied(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Conv2d(4, 4, 3, padding=1)
+            self.b = nn.Conv2d(4, 4, 3, padding=1)
+            self.b.weight = self.a.weight
+            self.b.bias = self.a.bias
+
+        def forward(self, x):
+            return self.b(self.a(self.a(x)))
+
+    model = Tied()
+    net = sc.from_torch(model, (4, 8, 8))
+    assert [r.name for r in net.layers] == ["a", "a:2", "b"]
+    assert [r.shared for r in net.layers] == [False, True, True]
+    assert net.params == sum(p.numel() for p in model.parameters()) == 148
+    assert net.products == 3 * 4 * 64 * 4 * 9
+
+
+def test_partly_shared_parameters_are_refused():
+    class HalfTied(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Conv2d(4, 4, 3)
+            self.b = nn.Conv2d(4, 4, 3)
+            self.b.weight = self.a.weight
+
+        def forward(self, x):
+            return self.b(self.a(x))
+
+    with pytest.raises(sc.UnsupportedLayerError, match=r"'b' shares some of its parameters"):
+        sc.from_torch(HalfTied(), (4, 9, 9))
+
+
+def test_subclass_keeping_forward_is_the_layer():
+    class MyConv(nn.Conv2d):
+        pass
+
+    net = sc.from_torch(nn.Sequential(MyConv(3, 5, 3)), (3, 7, 7))
+    assert net.layers[0].layer == sc.Conv2d(3, 5, 3)
+    assert net.params == 5 * (27 + 1)
+
+
+def test_several_inputs_and_outputs():
+    class Two(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Conv2d(3, 4, 1)
+            self.b = nn.Conv2d(5, 4, 1)
+
+        def forward(self, x, y):
+            return self.a(x) + self.b(y), self.a(x)
+
+    net = sc.from_torch(Two(), [(3, H, W), (5, H, W)])
+    assert len(net.inputs) == 2
+    assert net.output_shapes == ((4, H, W), (4, H, W))
+    with pytest.raises(sc.ShapeError, match=r"takes 2 input\(s\) \(x, y\); input_shape gives 1"):
+        sc.from_torch(Two(), (3, H, W))
+
+
+def test_lazy_linear_after_flatten():
+    model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.LazyLinear(5))
+    net = sc.from_torch(model, (1, n, n))
+    assert net.params == 2 * 10 + 5 * (2 * (n - 2) ** 2 + 1)
+    model(torch.zeros(1, 1, 6, 6))
+    assert net.params.subs(n, 6) == sum(p.numel() for p in model.parameters())
+
+
+# -- what symcnn refuses: named, never a silent zero ----------------------------------------
+def refused(module, shape=(3, 8, 8)):
+    with pytest.raises(sc.UnsupportedLayerError) as info:
+        sc.from_torch(module, shape)
+    return str(info.value)
+
+
+def test_unsupported_module_is_named():
+    message = refused(nn.Sequential(nn.Conv2d(3, 4, 3), nn.LayerNorm([4, 6, 6])))
+    assert message == (
+        "module '1' (torch.nn.modules.normalization.LayerNorm) at node '_1' has no symcnn rule"
+    )
+
+
+def test_unsupported_call_is_named():
+    class Soft(nn.Module):
+        def forward(self, x):
+            return F.softmax(x, dim=1)
+
+    message = refused(Soft())
+    assert message.startswith("F.softmax at node 'softmax' has no symcnn rule")
+    assert "3×8×8" in message
+
+
+def test_parameters_used_directly_are_refused():
+    class Raw(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = nn.Parameter(torch.zeros(4, 3, 3, 3))
+
+        def forward(self, x):
+            return F.conv2d(x, self.weight)
+
+    assert "reads the parameter or buffer 'weight' directly" in refused(Raw())
+
+
+def test_scalar_arithmetic_is_refused():
+    class Scaled(nn.Module):
+        def forward(self, x):
+            return x * 0.5
+
+    assert refused(Scaled()).startswith("mul at node 'mul' of a tensor and a number")
+
+
+def test_untraceable_control_flow_is_refused():
+    class Branchy(nn.Module):
+        def forward(self, x):
+            return x if x.sum() > 0 else -x
+
+    assert refused(Branchy()).startswith("torch.fx cannot trace Branchy: TraceError")
+
+
+def test_non_module_is_a_type_error():
+    with pytest.raises(TypeError, match="needs a torch.nn.Module, got function"):
+        sc.from_torch(lambda x: x, (3, 8, 8))
+
+
+def test_fractional_upsample_is_refused():
+    message = refused(nn.Sequential(nn.Upsample(scale_factor=1.5)))
+    assert "integer scale factors (got 1.5)" in message
+
+
+def test_batch_axis_in_view_must_be_kept():
+    class Bad(nn.Module):
+        def forward(self, x):
+            return x.view(1, -1)
+
+    assert "the first size must be -1 or x.size(0)" in refused(Bad())
