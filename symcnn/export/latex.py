@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import sympy
 from sympy.printing.latex import LatexPrinter
 
+from ..canonical import as_ceiling
 from ..derivation import Derivation
 from ..shape import Shape
 from ._table import Row, rows, with_value
@@ -42,6 +43,9 @@ class _FormulaPrinter(LatexPrinter):
         return sorted(terms, key=lambda t: (t.is_number, t.could_extract_minus_sign()))
 
     def _print_floor(self, expr: sympy.floor, exp: str | None = None) -> str:
+        ceiling = as_ceiling(expr.args[0])  # ⌊(H + 3)/4⌋ reads ⌈H/4⌉, as in the text table
+        if ceiling is not None:
+            return self._bracket(ceiling, r"\lceil", r"\rceil", exp)
         return self._bracket(expr.args[0], r"\lfloor", r"\rfloor", exp)
 
     def _print_ceiling(self, expr: sympy.ceiling, exp: str | None = None) -> str:
