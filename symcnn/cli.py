@@ -141,7 +141,8 @@ def _parser() -> argparse.ArgumentParser:
     table.add_argument(
         "--symbolic",
         action="store_true",
-        help="show the formulas; with --at, each above (LaTeX: beside) its value there",
+        help="show the formulas; with --at, each above (LaTeX: beside) its value there "
+        "(csv and json always hold both)",
     )
     table.add_argument(
         "--fragment",

@@ -197,8 +197,6 @@ def parse_spec(text: str, *, input_shape: str | Iterable[Any]) -> Network:
     shape = parse_sizes(input_shape) if isinstance(input_shape, str) else tuple(input_shape)
     source = _Source(text, "spec")
     layers = [source.layer(stage) for stage in source.stages()]
-    if not layers:
-        raise SpecError("the spec names no layer")
     try:
         return Sequential(*layers, input_shape=shape)
     except SymcnnError:
@@ -339,8 +337,10 @@ class _Source:
             raise SpecError(
                 f"cannot parse the {self.what}: {err.msg} at {line} {column} (near {near!r})"
             ) from None
-        except (RecursionError, MemoryError, ValueError, OverflowError):
+        except (RecursionError, MemoryError):
             raise SpecError(f"the {self.what} is nested too deeply to parse") from None
+        except (ValueError, OverflowError) as err:  # null bytes, on some Python versions
+            raise SpecError(f"cannot parse the {self.what}: {err}") from None
         return tree.body
 
     def _prescan(self) -> None:
@@ -515,13 +515,11 @@ class _Source:
         """Walk an integer expression: literals, symbols, + - * / // **, unary minus."""
         if isinstance(node, ast.Constant):
             value = node.value
-            if isinstance(value, bool) or value is None:
-                self.fail(node, f"{value} is not an integer")
             if isinstance(value, float):
                 self.fail(node, "a float where an integer is required")
             if isinstance(value, str):
                 self.fail(node, "a string where an integer is required")
-            if not isinstance(value, int):
+            if isinstance(value, bool) or not isinstance(value, int):
                 self.fail(node, f"{value!r} is not an integer")
             if abs(value) > MAX_NUMBER:
                 self.fail(node, "the number is too large (at most 10**30 in magnitude)")
@@ -535,7 +533,8 @@ class _Source:
         if isinstance(node, ast.BinOp):
             self.fail(node, f"'|' separates layers and cannot appear inside a {self.what}")
         if isinstance(node, ast.Call):
-            self.fail(node.func, f"a call is not allowed inside a {self.what} value")
+            where = " (only layers are called, between the |)" if self.what == "spec" else ""
+            self.fail(node.func, f"a call is not allowed in a {self.what}{where}")
         if isinstance(node, ast.Tuple):
             self.fail(node, "a tuple where one integer is required")
         kind = _CONSTRUCTS.get(type(node).__name__, type(node).__name__)

@@ -199,6 +199,17 @@ def test_domain_of_a_spec(capsys):
     assert "depends on k (give --at k=…)" in out
 
 
+def test_domain_without_constraints(capsys):
+    _, out, _ = run(capsys, "domain", "ReLU", "--input", "4,n")
+    assert out.splitlines() == [
+        "valid for every positive value of its symbols",
+        "input sizes:",
+        "  n: smallest 1, no largest",
+    ]
+    _, out, _ = run(capsys, "domain", "ReLU", "--input", "4,3")
+    assert out == "valid (the network has no symbols)\n"
+
+
 def test_domain_at_a_point(capsys):
     _, out, _ = run(capsys, "domain", "--at", "n=28,k=5")
     assert out == "valid at n=28, k=5\n"
@@ -302,6 +313,22 @@ def test_usage_and_spec_errors_exit_2(capsys, args, message):
 )
 def test_other_errors_exit_1(capsys, args, message):
     assert message in fails(capsys, 1, *args)
+
+
+def test_symcnn_errors_of_a_model_keep_their_message(capsys, tmp_path, monkeypatch):
+    bad = "sc.Sequential(sc.Conv2d(3, 8, 3), input_shape=(1, 4, 4))"
+    (tmp_path / "eager.py").write_text(f"import symcnn as sc\nnet = {bad}\n")
+    (tmp_path / "lazy.py").write_text(f"import symcnn as sc\ndef make():\n    return {bad}\n")
+    monkeypatch.chdir(tmp_path)
+    for model in (f"{tmp_path / 'eager.py'}:net", "eager:net", "lazy:make"):
+        line = fails(capsys, 1, "table", model)
+        assert line.startswith("symcnn: error: Conv2d(3, 8, kernel_size=3) at layer 0 (conv1)")
+
+
+def test_a_file_that_is_not_python(capsys, tmp_path):
+    path = tmp_path / "model.txt"
+    path.write_text("net = 1\n")
+    assert f"cannot load {path} as Python" in fails(capsys, 1, "table", f"{path}:net")
 
 
 def test_a_failing_model_file_is_one_line(capsys, tmp_path):

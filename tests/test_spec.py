@@ -96,6 +96,12 @@ def test_keywords_tuples_flags_none_strings_and_floats(nk):
     ]
 
 
+def test_none_where_a_layer_takes_it():
+    net = parse_spec("MaxPool2d(3, stride=None) | Upsample(scale_factor=2, align_corners=None)",
+                     input_shape="1,n,n")  # fmt: skip
+    assert [r.layer for r in net.layers] == [sc.MaxPool2d(3), sc.Upsample(scale_factor=2)]
+
+
 def test_a_bare_name_is_a_call_without_arguments():
     assert parse_spec("ReLU", input_shape="4").layers[0].layer == sc.ReLU()
     assert parse_spec("ReLU()", input_shape="4").layers[0].layer == sc.ReLU()
@@ -139,6 +145,61 @@ def test_the_whitelist_follows_symcnns_exports(monkeypatch):
     monkeypatch.setattr(sc, "__all__", [*sc.__all__, "Fresh"])
     assert "Fresh" in layer_names()
     assert parse_spec("Fresh | ReLU", input_shape="4").layers[0].layer == Fresh()
+
+
+@dataclasses.dataclass(frozen=True, slots=True, repr=False)
+class Grumpy(sc.Identity):
+    """A layer that fails with plain Python errors, as a careless new layer might."""
+
+    mood: int = 0
+
+    def __post_init__(self) -> None:
+        if self.mood == 1:
+            raise TypeError("mood 1 is not a mood")
+
+    def output_shape(self, *inputs: sc.Shape) -> sc.Shape:
+        if self.mood == 2:
+            raise ValueError("too grumpy to say")
+        return inputs[0]
+
+
+def test_plain_python_errors_of_a_layer_become_spec_errors(monkeypatch):
+    monkeypatch.setattr(sc, "Grumpy", Grumpy, raising=False)
+    monkeypatch.setattr(sc, "__all__", [*sc.__all__, "Grumpy"])
+    assert parse_spec("Grumpy", input_shape="4").output_shape == (4,)
+    with pytest.raises(SpecError, match=r"Grumpy refuses its arguments \(mood 1 is not a mood\)"):
+        parse_spec("ReLU | Grumpy(1)", input_shape="4")
+    with pytest.raises(SpecError, match="the spec's layers do not fit together: too grumpy"):
+        parse_spec("ReLU | Grumpy(2)", input_shape="4")
+
+
+@pytest.mark.parametrize(
+    ("error", "message"),
+    [
+        (RecursionError, "the spec is nested too deeply to parse"),
+        (MemoryError, "the spec is nested too deeply to parse"),
+        (ValueError, "cannot parse the spec: the parser gives up"),
+    ],
+)
+def test_the_parser_giving_up_is_a_spec_error(monkeypatch, error, message):
+    def give_up(*args: object, **kwargs: object) -> None:
+        raise error("the parser gives up")
+
+    import symcnn.spec
+
+    monkeypatch.setattr(
+        symcnn.spec, "ast", types.SimpleNamespace(**{**vars(ast), "parse": give_up})
+    )
+    with pytest.raises(SpecError, match=message):
+        parse_spec("ReLU", input_shape=(4,))
+
+
+def test_only_text_is_parsed():
+    for parse in (parse_expression, parse_sizes, parse_assignments):
+        with pytest.raises(SpecError, match="must be text"):
+            parse(28)  # type: ignore[arg-type]
+    with pytest.raises(SpecError, match="must be text"):
+        parse_spec(None, input_shape="4")  # type: ignore[arg-type]
 
 
 # -- refused, with the piece and its column ------------------------------------------------
@@ -217,6 +278,7 @@ HOSTILE = [
     ("Upsample(scale_factor=2, mode=3)", "mode takes a string", "3"),
     ("Flatten(start_dim=n)", "start_dim takes a whole number", "n"),
     ("Conv2d(1, 32, (3, (3, 3)))", "a tuple where one integer is required", "(3, 3)"),
+    ("LeakyReLU(1e31)", "the number is too large", "1e31"),
     (
         "Conv2d(1, 32, 3, padding='" + "s" * 40 + "')",
         "the string is too long",
@@ -285,6 +347,8 @@ def test_layer_errors_name_the_layer_and_its_column():
         parse_spec("Conv2d(1, 8, 3, padding='bogus')", input_shape="1,n,n")
     with pytest.raises(sc.ShapeError, match="'kernel_size' must be an integer .*'3'"):
         parse_spec("Conv2d(1, 8, '3')", input_shape="1,n,n")
+    with pytest.raises(sc.ShapeError, match="'kernel_size' must be an integer .*got None"):
+        parse_spec("Conv2d(1, 8, None)", input_shape="1,n,n")
 
 
 def test_network_errors_name_the_layer():
