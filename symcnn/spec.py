@@ -329,8 +329,9 @@ class _Source:
         try:
             tree = ast.parse(self.text, mode="eval")
         except SyntaxError as err:
-            column = (err.offset or 1) + self.offset
-            line = f"line {err.lineno}, column" if (err.lineno or 1) > 1 else "column"
+            first = (err.lineno or 1) == 1
+            column = (err.offset or 1) + (self.offset if first else 0)
+            line = "column" if first else f"line {err.lineno}, column"
             lines = self.text.split("\n")
             row = lines[(err.lineno or 1) - 1] if (err.lineno or 1) <= len(lines) else ""
             near = row[(err.offset or 1) - 1 :][:20]
@@ -363,8 +364,10 @@ class _Source:
                 node.value is Ellipsis or isinstance(node.value, (bytes, complex))
             ):
                 self.fail(node, f"the constant {node.value!r} is not allowed in a {self.what}")
+            # A chain of layers a | b | c nests one level per layer: it does not count.
+            chained = isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr)
             stack.extend(
-                (child, depth + 1)
+                (child, depth if chained else depth + 1)
                 for child in ast.iter_child_nodes(node)
                 if not isinstance(child, (ast.operator, ast.unaryop, ast.expr_context))
             )

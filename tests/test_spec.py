@@ -306,6 +306,16 @@ def test_columns_count_characters_not_bytes():
         parse_spec(text, input_shape="1,n,n")
 
 
+def test_a_long_chain_is_not_deep():
+    net = parse_spec("|".join(["ReLU"] * 300), input_shape="4,n")
+    assert len(net.layers) == 300
+
+
+def test_a_syntax_error_on_a_later_line():
+    with pytest.raises(SpecError, match=r"invalid syntax at line 2, column 3 \(near ',\)\)'\)$"):
+        parse_spec("  (ReLU |\nx(,))", input_shape="1,n,n")
+
+
 def test_a_later_line_is_named():
     with pytest.raises(SpecError, match="'x.y' at line 2, column 3$"):
         parse_spec("(ReLU\n| x.y)", input_shape="1,n,n")
