@@ -24,3 +24,7 @@ def test_readme_python_blocks_run():
     assert "64·⌊(n - 4·k + 4)/6⌋²" in printed
     assert namespace["mnist"].params == 105506  # type: ignore[attr-defined]
     assert namespace["block"].params == 73984  # type: ignore[attr-defined]
+    n = namespace["n"]
+    assert namespace["lenet"].constraints == (n >= 28, n <= 33)  # type: ignore[attr-defined]
+    assert "800·(n - 4)² + 51200·(⌊(n - 4)/3⌋ - 4)² + 53200" in printed
+    assert "rows per sample in PyTorch = 4) (n=40)" in printed
