@@ -434,3 +434,35 @@ def test_batch_axis_in_view_must_be_kept():
             return x.view(1, -1)
 
     assert "the first size must be -1 or x.size(0)" in refused(Bad())
+
+
+# -- torchvision's own models, where torchvision imports ------------------------------------
+# torchvision does not import beside CI's torch 2.13.0, so these run only on machines where
+# it does (e.g. torch 2.14.1 with torchvision 0.29.1); the zoo above covers the same
+# layouts written in plain torch, and runs everywhere.
+TORCHVISION = {
+    "alexnet": [(224, 224), (100, 130)],
+    "vgg16": [(224, 224), (64, 96)],
+    "resnet18": [(224, 224), (97, 130)],
+    "resnet50": [(224, 224), (64, 80)],
+    "densenet121": [(224, 224), (70, 45)],
+    "mobilenet_v2": [(224, 224), (57, 90)],
+    "squeezenet1_0": [(224, 224), (71, 99)],
+    "googlenet": [(224, 224), (96, 120)],
+    "efficientnet_b0": [(224, 224), (37, 50)],
+}
+
+
+@pytest.mark.parametrize("name", list(TORCHVISION))
+def test_torchvision_models(name):
+    models = pytest.importorskip("torchvision.models", reason="torchvision is not importable")
+    torch.manual_seed(0)
+    model = getattr(models, name)(weights=None).eval()
+    net = sc.from_torch(model, (3, H, W))
+    for h, w in TORCHVISION[name]:
+        check_against_torch(net, model, {H: h, W: w}, (3, h, w))
+    square = sc.from_torch(model, (3, n, n))
+    first = square.min_input(n)
+    assert torch_accepts(model, (3, first, first))
+    if first > 1:
+        assert not torch_accepts(model, (3, first - 1, first - 1))
