@@ -110,6 +110,9 @@ def test_markdown_table(capsys):
 
 def test_latex_is_a_document_unless_a_fragment_is_asked_for(capsys):
     _, document, _ = run(capsys, "table", "--format", "latex", "--at", "n=28,k=5")
+    # The document test_export_latex compiles with pdflatex: the "done when".
+    expected = sc.to_latex(lenet(), at={"n": 28, "k": 5}, standalone=True)
+    assert document.rstrip("\n") == expected.rstrip("\n")
     assert document.startswith("\\documentclass")
     assert "\\end{document}" in document
     assert "$32\\cdot(5^{2}+1) = 832$" in document
