@@ -133,7 +133,10 @@ class LayerRecord:
         from .sweep import evaluate_checked
 
         _check_quantity(quantity)
-        return evaluate_checked(getattr(self, quantity), self.domain, values, on_invalid)
+        known = self.layer.free_symbols.union(*(x.free_symbols for x in self.input_shapes))
+        return evaluate_checked(
+            getattr(self, quantity), self.domain, values, on_invalid, symbols=known
+        )
 
 
 def _with_derivation(d: Derivation) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sympy
@@ -22,22 +22,26 @@ def evaluate_checked(
     domain: Sequence[Located],
     values: Mapping[str, Any],
     on_invalid: str = "raise",
+    *,
+    symbols: Iterable[sympy.Symbol] = (),
 ) -> Any:
     """Evaluate ``expr`` exactly at every point of ``values``, checking ``domain`` first.
 
     ``values`` maps symbol names to integers or integer arrays (broadcast together). A
     point where some condition fails raises :class:`~symcnn.errors.ShapeError` naming the
     first such point, its layer, the rule and the numbers (``on_invalid="raise"``), or is
-    masked out of a ``numpy.ma.MaskedArray`` (``on_invalid="mask"``).
+    masked out of a ``numpy.ma.MaskedArray`` (``on_invalid="mask"``). ``symbols`` are
+    further names a caller accepts though ``expr`` and ``domain`` do not contain them (the
+    network's other symbols): their values only broadcast.
     """
     from .evaluate import evaluate, holds
 
     if on_invalid not in ("raise", "mask"):
         raise ShapeError(f"on_invalid must be 'raise' or 'mask' (got {on_invalid!r})")
-    symbols: set[sympy.Basic] = set(sympy.sympify(expr).free_symbols)
+    known: set[sympy.Basic] = {*sympy.sympify(expr).free_symbols, *symbols}
     for _, cond in domain:
-        symbols |= cond.relation.free_symbols
-    by_name = {str(s): s for s in symbols}
+        known |= cond.relation.free_symbols
+    by_name = {str(s): s for s in known}
     unknown = sorted(set(values) - set(by_name))
     if unknown:
         raise ShapeError(
