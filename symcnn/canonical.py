@@ -58,7 +58,12 @@ def _collapse(outer: sympy.Expr) -> sympy.Expr:
     x, a = sympy.fraction(sympy.together(nested.args[0]))
     if not (_integer(x) and _integer(b) and _positive_integer(a)):
         return outer
-    return _collapse(kind((x + a * b) / (a * c)))
+    # The numerator expanded: a factored one, n·(k + 2n)/(3k), becomes 2/3 at n = 1, k = 2
+    # under subs, since sympy 1.14 calls n·(2n + 2)/6 an integer (Mul._eval_is_integer
+    # weighs only the factors of 2 in the denominator) and drops the floor.
+    collapsed = kind(sympy.expand(x + a * b) / (a * c))
+    # sympy may evaluate the new floor away (⌊1/(2k)⌋ is 0): nothing is left to collapse
+    return _collapse(collapsed) if isinstance(collapsed, kind) else collapsed
 
 
 def _positive_integer(e: sympy.Expr) -> bool:

@@ -77,3 +77,112 @@ def check_pool(torch: Any, name: str, cfg: dict[str, Any], input_shape: tuple[in
     assert net.params == n_params(module) == 0
     assert net.products == 0
     return net
+
+
+# -- whole networks, node by node (for the property suite) ------------------------------------
+def torch_layer(torch: Any, layer: Any) -> Any:
+    """The ``torch.nn`` module for a symcnn layer with numeric hyperparameters.
+
+    Layers mirror ``torch.nn`` names and constructor arguments, so the module is built from
+    the layer's dataclass fields; merges, views and inputs have no module (None).
+    """
+    import dataclasses
+
+    if isinstance(layer, (sc.Input, sc.Add, sc.Mul, sc.Concat, sc.View)):
+        return None
+    kwargs = {f.name: _plain(getattr(layer, f.name)) for f in dataclasses.fields(layer) if f.init}
+    return getattr(torch.nn, type(layer).__name__)(**kwargs)
+
+
+def _plain(value: Any) -> Any:
+    """sympy Integers as ints, tuples of them as tuples of ints; anything else as it is."""
+    if isinstance(value, tuple):
+        return tuple(_plain(v) for v in value)
+    if hasattr(value, "is_Integer") and value.is_Integer:
+        return int(value)
+    return value
+
+
+class TorchRun:
+    """A symcnn network's graph executed in torch on ``zeros(1, *input_shape)``.
+
+    ``shapes`` maps every node to its per-sample output shape; ``modules`` maps layer
+    nodes to their torch modules. ``error`` is the exception torch raised (at construction
+    or in the forward pass), else None. Hyperparameter symbols are substituted from
+    ``point`` without symcnn's checks, so torch alone decides what it accepts.
+    """
+
+    def __init__(self, torch: Any, net: Any, point: dict[Any, int]) -> None:
+        import networkx as nx
+
+        graph = net.graph
+        self.shapes: dict[Any, tuple[int, ...]] = {}
+        self.inputs: dict[Any, tuple[int, ...]] = {}
+        self.modules: dict[Any, Any] = {}
+        self.error: BaseException | None = None
+        self.nn = torch.nn
+        values: dict[Any, Any] = {}
+        try:
+            with warnings.catch_warnings(), torch.no_grad():
+                warnings.simplefilter("ignore")
+                # torch's CPU oneDNN kernels hand back empty tensors where its native kernels
+                # raise "Output size is too small" (see test_torch_nd); symcnn follows the
+                # native kernels, so they are the referee here.
+                with torch.backends.mkldnn.flags(enabled=False):
+                    for node in nx.topological_sort(graph):
+                        layer = graph.nodes[node]["layer"].substituted(point)
+                        preds = sorted(
+                            graph.predecessors(node), key=lambda p: graph.edges[p, node]["port"]
+                        )
+                        args = [values[p] for p in preds]
+                        values[node] = self._step(torch, node, layer, args)
+                        out = values[node]
+                        if out.shape[0] != 1:  # a view that re-batches: not one row per sample
+                            raise RuntimeError(f"{node} re-batched to {tuple(out.shape)}")
+                        self.shapes[node] = tuple(out.shape[1:])
+                        if args:
+                            self.inputs[node] = tuple(args[0].shape[1:])
+        except TORCH_ERRORS as err:
+            self.error = err
+
+    def _step(self, torch: Any, node: Any, layer: Any, args: list[Any]) -> Any:
+        if isinstance(layer, sc.Input):
+            return torch.zeros(1, *(int(s) for s in layer.shape))
+        if isinstance(layer, sc.Add):
+            return sum(args[1:], args[0])
+        if isinstance(layer, sc.Mul):
+            out = args[0]
+            for a in args[1:]:
+                out = out * a
+            return out
+        if isinstance(layer, sc.Concat):
+            return torch.cat(args, dim=layer.dim)
+        if isinstance(layer, sc.View):
+            return getattr(args[0], layer.method)(-1, *(int(s) for s in layer.shape))
+        module = torch_layer(torch, layer).eval()
+        self.modules[node] = module
+        return module(*args)
+
+    @property
+    def params(self) -> int:
+        return sum(n_params(m) for m in self.modules.values())
+
+    @property
+    def buffers(self) -> int:
+        return sum(b.numel() for m in self.modules.values() for b in m.buffers())
+
+    @property
+    def products(self) -> int:
+        """Weight-times-activation products from torch's weights and the real shapes."""
+        import math
+
+        nn = self.nn
+        total = 0
+        for node, m in self.modules.items():
+            if isinstance(m, (nn.Conv1d, nn.Conv2d, nn.Conv3d)):
+                total += m.weight.numel() * math.prod(self.shapes[node][1:])
+            elif isinstance(m, (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d)):
+                total += m.weight.numel() * math.prod(self.inputs[node][1:])
+            elif isinstance(m, nn.Linear):  # LazyLinear becomes a Linear once run
+                total += m.weight.numel() * math.prod(self.shapes[node][:-1])
+        return total
