@@ -237,8 +237,9 @@ def _run_formula(args: argparse.Namespace) -> str:
 def _run_domain(args: argparse.Namespace) -> str:
     net, at = _model_and_point(args)
     given = ", ".join(f"{name}={value}" for name, value in at.items())
+    resolved = net._resolve(at)  # a symbol the network lacks is a mistake, not an answer
     try:
-        bound = net.subs(at) if at else net
+        bound = net.subs(resolved) if at else net
     except ShapeError as err:
         return f"invalid at {given}: {err}"
     lines = []

@@ -311,6 +311,8 @@ def test_usage_and_spec_errors_exit_2(capsys, args, message):
         (["table", "Conv2d(1, 8, 0)", "--input", "1,n,n"], "kernel_size must be positive"),
         (["table", "--at", "n=28,q=5"], "cannot substitute 'q': not a symbol of this network"),
         (["table", "--at", "n=3,k=5"], "at layer 0 (conv1)"),
+        (["domain", "--at", "q=5"], "cannot substitute 'q': not a symbol of this network"),
+        (["domain", "--at", "n=-3"], "n is a positive integer and cannot be -3"),
         (["formula", "ReLU", "--input", "1,0,n"], "input size must be positive"),
     ],
 )
