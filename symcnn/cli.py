@@ -201,8 +201,12 @@ def _run_table(args: argparse.Namespace) -> str:
     if fmt in ("csv", "json"):
         from .export.records import to_csv, to_json
 
-        # Records always hold the formulas, and their values when the point binds them.
-        return (to_csv if fmt == "csv" else to_json)(net, at=at)
+        # Records hold the formulas, and their values when the point binds every symbol;
+        # a partial point is substituted into the formulas.
+        records = to_csv if fmt == "csv" else to_json
+        if at and {str(s) for s in net.free_symbols} - set(at):
+            return records(net.subs(at))
+        return records(net, at=at or None)
     if fmt == "markdown":
         from .export.markdown import to_markdown as render
     else:

@@ -100,6 +100,15 @@ def test_json_and_csv_hold_exact_values(capsys):
     assert sum(int(r["products_value"]) for r in rows) == 1333200
 
 
+def test_records_at_a_partial_point_are_formulas_there(capsys):
+    status, out, _ = run(capsys, "table", "--format", "json", "--at", "k=5")
+    assert status == 0
+    data = json.loads(out)
+    assert data["totals"]["params"] == "105506"
+    assert "params_value" not in data["layers"][0]
+    assert data["layers"][4]["output_shape"][1] == "floor(n/6 - 8/3)"
+
+
 def test_markdown_table(capsys):
     _, out, _ = run(capsys, "table", "--format", "markdown")
     lines = out.splitlines()
