@@ -104,6 +104,7 @@ class Network:
                     f"{layer!r} at node {node!r} takes {layer.arity} input(s), "
                     f"but {len(preds)} edge(s) lead to it"
                 )
+            _check_ports(g, node, layer, preds)
             inputs = tuple(outputs[p] for p in preds)
             index = len(records)
             where = f"{layer!r} at layer {index} ({node})"
@@ -128,6 +129,8 @@ class Network:
             domains[node] = tuple(dict.fromkeys([*upstream, *own]))
             fields[node] = _receptive(layer, [fields[p] for p in preds], outputs[node])
             if isinstance(layer, Input):
+                if g.out_degree(node) == 0 and len(g) > 1:
+                    raise GraphError(f"input node {node!r} is disconnected: no layer reads it")
                 g.nodes[node][NODE_RECORD] = None
                 self._input_conditions.extend(conditions)
                 continue
@@ -367,6 +370,12 @@ class Network:
         resolved = {}
         for key, value in mapping.items():
             symbol = by_name.get(key) if isinstance(key, str) else key
+            if isinstance(key, sympy.Symbol) and by_name.get(str(key), key) != key:
+                # a same-named symbol with other assumptions would be silently ignored
+                raise ShapeError(
+                    f"cannot substitute {key}: this network's {key} is another symbol "
+                    "(its assumptions differ); create every symbol with symcnn.symbols"
+                )
             if not isinstance(symbol, sympy.Symbol):
                 known = ", ".join(sorted(by_name)) or "none"
                 raise ShapeError(
@@ -578,6 +587,18 @@ class Sequential(Network):
             graph.add_edge(previous, name, **{EDGE_PORT: 0})
             previous = name
         super().__init__(graph)
+
+
+def _check_ports(g: nx.DiGraph, node: Any, layer: Layer, preds: list[Any]) -> None:
+    """Each input of a merge on its own port: the order must not depend on insertion."""
+    ports = [g.edges[p, node].get(EDGE_PORT, 0) for p in preds]
+    for i in range(1, len(preds)):
+        if ports[i] == ports[i - 1]:
+            raise GraphError(
+                f"{layer!r} at node {node!r}: the edges from {preds[i - 1]!r} and {preds[i]!r} "
+                f"both feed port {ports[i]}; give each input edge its own {EDGE_PORT!r} "
+                "(0, 1, ...)"
+            )
 
 
 def _receptive(layer: Layer, upstream: list[tuple[Any, Any]], out: Shape) -> tuple[Any, Any]:
