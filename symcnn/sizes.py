@@ -9,6 +9,8 @@ from typing import Any
 
 import sympy
 
+from .canonical import floor_div
+
 __all__ = [
     "adaptive_windows",
     "conv_output_size",
@@ -49,7 +51,7 @@ def conv_output_size_padded(
     # floor(x/s) + 1 written as one floor, floor((x + s)/s): stacked layers then nest
     # floors directly, which the canonical form collapses (and a stride-1 layer needs none).
     reach = sympy.sympify(size) + total_padding - dilation * (kernel_size - 1) - 1
-    return sympy.floor((reach + stride) / stride)
+    return floor_div(reach + stride, stride)
 
 
 def pool_output_size(

@@ -25,6 +25,6 @@ def test_readme_python_blocks_run():
     assert namespace["mnist"].params == 105506  # type: ignore[attr-defined]
     assert namespace["block"].params == 73984  # type: ignore[attr-defined]
     n = namespace["n"]
-    assert namespace["lenet"].constraints == (n >= 28, n <= 33)  # type: ignore[attr-defined]
+    assert namespace["torch_lenet"].constraints == (n >= 28, n <= 33)  # type: ignore[attr-defined]
     assert "800·(n - 4)² + 51200·(⌊(n - 4)/3⌋ - 4)² + 53200" in printed
     assert "rows per sample in PyTorch = 4) (n=40)" in printed
