@@ -614,9 +614,10 @@ def sequential_networks(
     [``min_channels``, ``max_channels``] and each of ``ndim`` (default 2) spatial sizes in
     [``min_size``, ``max_size``]. Between ``min_layers`` and ``max_layers`` layers follow,
     each chosen for the shape the previous ones produce, of the ``kinds`` given (default
-    :data:`LAYER_KINDS`); channels stay at most ``max_channels``, and layers that grow a
-    map (transposed convolutions, upsampling, padding) are not chosen once a size reaches
-    ``max_size``. The network's layers are ``[r.layer for r in net.layers]``.
+    :data:`LAYER_KINDS`; a kind listed twice is drawn twice as often); channels stay at
+    most ``max_channels``, and layers that grow a map (transposed convolutions,
+    upsampling, padding) are not chosen once a size reaches ``max_size``. The network's
+    layers are ``[r.layer for r in net.layers]``.
 
     Examples
     --------
