@@ -14,6 +14,7 @@ torch is imported only here, and only when :func:`from_torch` is called.
 from __future__ import annotations
 
 import operator
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from types import ModuleType
@@ -95,7 +96,32 @@ def from_torch(module: Any, input_shape: Sequence[Any] | Sequence[Sequence[Any]]
     finally:
         for m, training in modes:
             m.training = training
-    return _Converter(torch, traced).network(shapes)
+    net = _Converter(torch, traced).network(shapes)
+    _warn_unused(module, traced)
+    return net
+
+
+def _warn_unused(module: Any, traced: Any) -> None:
+    """Warn about parameters the traced forward never reaches, which symcnn cannot count.
+
+    GoogLeNet's auxiliary classifiers run only in training: in eval mode their parameters
+    are in ``module.parameters()`` but in no node, so the totals leave them out.
+    """
+    used = {id(p) for p in traced.parameters()}
+    unused: dict[str, int] = {}
+    for name, p in module.named_parameters():
+        if id(p) not in used:
+            owner = name.rpartition(".")[0] or name
+            top = owner.split(".")[0]
+            unused[top] = unused.get(top, 0) + p.numel()
+    if unused:
+        total = sum(unused.values())
+        where = ", ".join(f"{name} ({count})" for name, count in unused.items())
+        warnings.warn(
+            f"from_torch: {total} parameters are not used by the traced forward (eval "
+            f"mode) and are not counted: {where}",
+            stacklevel=3,
+        )
 
 
 def _input_shapes(input_shape: Any) -> list[tuple[Any, ...]]:
@@ -419,7 +445,7 @@ class _Converter:
                 return self._cat(node, args, kwargs)
             if target is self.torch.reshape:
                 return self._view(node, "reshape", args)
-            call = self.functions.get(target)
+            call = self.functions.get(target) or _BY_NAME.get(_qualified(target))
         if call is None:
             raise UnsupportedLayerError(
                 f"{what} at node {node.name!r} has no symcnn rule; "
@@ -644,12 +670,35 @@ def _leaves(value: Any) -> Iterable[Any]:
         yield value
 
 
+def _stochastic_depth(p: Any, mode: Any, training: Any) -> None:
+    if training:  # pragma: no cover - from_torch traces in eval mode
+        raise UnsupportedLayerError("stochastic depth in training mode drops samples at random")
+
+
+#: Functions of other libraries that torch.fx records as calls, by qualified name.
+_BY_NAME: dict[str, _Call] = {
+    # torchvision's StochasticDepth (EfficientNet, ConvNeXt): the identity in eval mode
+    "torchvision.ops.stochastic_depth.stochastic_depth": _Call(
+        _sig("input, p, mode, training=True"), _stochastic_depth
+    ),
+}
+
+
+def _qualified(target: Any) -> str:
+    return f"{getattr(target, '__module__', '')}.{getattr(target, '__name__', '')}"
+
+
 def _name_of(target: Any) -> str:
     module = getattr(target, "__module__", None) or ""
     name = getattr(target, "__name__", repr(target))
     if module.startswith("torch.nn.functional"):
         return f"F.{name}"
-    if module.startswith("torch") or module == "" and hasattr(target, "__self__"):
+    if (
+        module == "torch"
+        or module.startswith("torch.")
+        or not module
+        and hasattr(target, "__self__")
+    ):
         return f"torch.{name}"
     if module in ("_operator", "operator"):
         return f"operator.{name}"

@@ -63,8 +63,12 @@ def observe(model, input_shape):
     return out, calls, products[0]
 
 
-def check_against_torch(net, model, point, input_shape):
-    """Every module node's shape, the parameter total and the products at ``point``."""
+def check_against_torch(net, model, point, input_shape, unused=0):
+    """Every module node's shape, the parameter total and the products at ``point``.
+
+    ``unused``: parameters of modules the eval-mode forward never calls (GoogLeNet's
+    auxiliary heads), which from_torch leaves out with a warning.
+    """
     out, calls, products = observe(model, input_shape)
     assert net.output_shape.subs(point) == tuple(out.shape[1:])
     seen: dict[str, int] = {}
@@ -77,8 +81,12 @@ def check_against_torch(net, model, point, input_shape):
         assert record.output_shape.subs(point) == calls[module_name][index][1:], record.name
         seen[module_name] = seen.get(module_name, 0) + 1
         checked += 1
-    assert seen == {name: len(shapes) for name, shapes in calls.items()}
-    assert net.params.subs(point) == sum(p.numel() for p in model.parameters())
+    assert seen == {name: len(calls[name]) for name in seen}
+    # Modules torch.fx traces through (a parameter-free leaf such as torchvision's
+    # StochasticDepth, the identity in eval mode) have no node of their own.
+    for name in set(calls) - set(seen):
+        assert not list(model.get_submodule(name).parameters()), name
+    assert net.params.subs(point) + unused == sum(p.numel() for p in model.parameters())
     assert net.products.subs(point) == products
     return checked
 
@@ -358,6 +366,25 @@ def test_several_inputs_and_outputs():
         sc.from_torch(Two(), (3, H, W))
 
 
+def test_parameters_outside_the_forward_are_warned_about():
+    class WithAux(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 4, 3)
+            self.aux = nn.Linear(10, 10)
+
+        def forward(self, x):
+            if self.training:
+                return self.conv(x), self.aux(torch.zeros(10))
+            return self.conv(x)
+
+    model = WithAux().train()
+    with pytest.warns(UserWarning, match=r"110 parameters are not used .*: aux \(110\)"):
+        net = sc.from_torch(model, (3, 8, 8))
+    assert net.params == 4 * 28
+    assert model.training
+
+
 def test_lazy_linear_after_flatten():
     model = nn.Sequential(nn.Conv2d(1, 2, 3), nn.Flatten(), nn.LazyLinear(5))
     net = sc.from_torch(model, (1, n, n))
@@ -458,9 +485,15 @@ def test_torchvision_models(name):
     models = pytest.importorskip("torchvision.models", reason="torchvision is not importable")
     torch.manual_seed(0)
     model = getattr(models, name)(weights=None).eval()
-    net = sc.from_torch(model, (3, H, W))
+    unused = 0
+    if name == "googlenet":  # its auxiliary heads run only in training
+        unused = sum(p.numel() for m in (model.aux1, model.aux2) for p in m.parameters())
+        with pytest.warns(UserWarning, match=rf"{unused} parameters are not used .* aux1"):
+            net = sc.from_torch(model, (3, H, W))
+    else:
+        net = sc.from_torch(model, (3, H, W))
     for h, w in TORCHVISION[name]:
-        check_against_torch(net, model, {H: h, W: w}, (3, h, w))
+        check_against_torch(net, model, {H: h, W: w}, (3, h, w), unused)
     square = sc.from_torch(model, (3, n, n))
     first = square.min_input(n)
     assert torch_accepts(model, (3, first, first))
