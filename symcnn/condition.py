@@ -99,7 +99,7 @@ def at_least(
 def equal(lhs: Any, rhs: Any, rule: str, lhs_name: str, rhs_name: str) -> Condition:
     """``lhs == rhs``, reported with both sides named."""
     lhs, rhs = sympy.sympify(lhs), sympy.sympify(rhs)
-    if lhs.is_Integer and rhs.is_Integer:
+    if lhs == rhs or lhs.is_Integer and rhs.is_Integer:  # decided without sympy's solver
         return Condition(
             sympy.true if lhs == rhs else sympy.false, rule, ((lhs_name, lhs), (rhs_name, rhs))
         )
