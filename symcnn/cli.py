@@ -26,6 +26,7 @@ from typing import Any, NoReturn
 import sympy
 
 from .analysis import QUANTITIES as _TOTALS
+from .conventions import CONVENTIONS
 from .errors import ShapeError, SpecError, SymcnnError
 from .network import Network
 from .printing import text
@@ -35,8 +36,9 @@ __all__ = ["FORMATS", "QUANTITIES", "main"]
 
 #: Table formats of ``symcnn table``.
 FORMATS = ("text", "markdown", "latex", "csv", "json")
-#: Quantities of ``symcnn formula``: the output shape, and every network total.
-QUANTITIES = ("output", *_TOTALS)
+#: Quantities of ``symcnn formula``: the output shape, every network total, and the counting
+#: conventions of other tools (``mult-adds``, ``flops``, ``flops+bias``; see the README).
+QUANTITIES = ("output", *_TOTALS, *(c for c in CONVENTIONS if c not in _TOTALS))
 
 #: With no MODEL: the seed LeNet, its table at the slide's point, its domain at k = 5.
 _DEFAULT_MODEL = "symcnn.models:lenet"
@@ -228,7 +230,9 @@ def _run_formula(args: argparse.Namespace) -> str:
         from .export.latex import latex_formula
 
         return r" \times ".join(latex_formula(d) for d in shape)
-    value = getattr(target, args.quantity)
+    value = (
+        getattr(target, args.quantity) if args.quantity in _TOTALS else target.count(args.quantity)
+    )
     if args.format == "text":
         return text(value)
     if args.format == "sympy":

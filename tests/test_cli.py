@@ -168,6 +168,10 @@ def test_a_bare_layer_name_is_a_spec(capsys):
         (["--quantity", "output"], "10"),
         (["--quantity", "output", "--format", "sympy"], "(10,)"),
         (["--quantity", "bias_adds", "--at", "n=28,k=5"], str(lenet(28, 5).bias_adds)),
+        # the conventions of other tools: products + 19666 bias additions, twice the products
+        (["--quantity", "mult-adds", "--at", "n=28,k=5"], "1352866"),
+        (["--quantity", "flops", "--at", "n=28,k=5"], "2666400"),
+        (["--quantity", "flops+bias", "--at", "n=28,k=5"], "2686066"),
     ],
 )
 def test_formula(capsys, args, expected):
