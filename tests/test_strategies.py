@@ -10,7 +10,7 @@ import sys
 
 import pytest
 import sympy
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
@@ -18,6 +18,13 @@ import symcnn as sc
 import symcnn.strategies as scst
 
 from conftest import seed_layers
+
+# Drawing a network derives it with sympy (tens of milliseconds each): generation is slow
+# by design and must not trip hypothesis' too_slow health check on a loaded CI machine.
+# The example budget stays the active profile's (conftest: 200 under CI=true, 60 locally).
+slow_draws = settings(
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture]
+)
 
 n, k = sc.symbols("n k")
 H, W = sc.symbols("H W")
@@ -202,6 +209,7 @@ def test_other_layer_strategies(linear, lazy, adaptive, activation, bn):
 
 
 # -- networks --------------------------------------------------------------------------------
+@slow_draws
 @given(scst.sequential_networks(min_layers=2, max_layers=6, max_channels=5, max_size=10))
 def test_sequential_networks_are_valid_and_bounded(net):
     assert 2 <= len(net) <= 6
@@ -214,6 +222,7 @@ def test_sequential_networks_are_valid_and_bounded(net):
             assert record.layer.out_channels <= 5
 
 
+@slow_draws
 @given(scst.sequential_networks(input_shape=(2, 9), kinds=["conv", "pool", "flatten", "linear"]))
 def test_sequential_networks_follow_input_shape_and_kinds(net):
     assert net.input_shape == (2, 9)
@@ -221,6 +230,7 @@ def test_sequential_networks_follow_input_shape_and_kinds(net):
     assert all(isinstance(r.layer, allowed + (sc.Identity,)) for r in net.layers)
 
 
+@slow_draws
 @given(scst.symbolic_networks(symbolic_kernels=True, square=True))
 def test_symbolic_networks_are_valid_at_their_point(case):
     net, point = case
@@ -231,12 +241,14 @@ def test_symbolic_networks_are_valid_at_their_point(case):
     assert net.subs(point).constraints == ()
 
 
+@slow_draws
 @given(scst.branching_networks(max_blocks=3))
 def test_branching_networks_are_valid(net):
     assert net.constraints == ()
     assert len(net.inputs) == 1 and len(net.outputs) == 1
 
 
+@slow_draws
 @given(scst.branching_networks(symbolic=True, min_blocks=2))
 def test_symbolic_branching_networks_are_valid_at_their_point(case):
     net, point = case
@@ -254,6 +266,7 @@ def seed_net():
 SEED = seed_net()
 
 
+@slow_draws
 @given(scst.inputs_in_domain(SEED, fixed={"k": 5}, max_size=60))
 def test_inputs_in_domain_of_the_seed_network(point):
     assert point[k] == 5
@@ -261,12 +274,14 @@ def test_inputs_in_domain_of_the_seed_network(point):
     assert SEED.is_valid(point)
 
 
+@slow_draws
 @given(scst.inputs_in_domain(SEED, max_size=30))
 def test_inputs_in_domain_solve_sizes_for_the_kernel_drawn(point):
     assert point[n] >= 4 * point[k] + 2
     assert SEED.is_valid(point)
 
 
+@slow_draws
 @given(scst.inputs_outside_domain(SEED, fixed={k: 5}))
 def test_inputs_outside_domain_are_just_below_min_input(point):
     assert point[k] == 5
@@ -298,12 +313,14 @@ def test_unet_domain_is_divisibility_by_four():
     assert [h for h in range(1, 30) if UNET.is_valid({H: h, W: 8})] == [4, 8, 12, 16, 20, 24, 28]
 
 
+@slow_draws
 @given(scst.inputs_in_domain(UNET, max_size=40))
 def test_inputs_in_domain_meet_divisibility(point):
     assert point[H] % 4 == 0 and point[W] % 4 == 0
     assert 4 <= point[H] <= 40 and 4 <= point[W] <= 40
 
 
+@slow_draws
 @given(scst.inputs_outside_domain(UNET, max_size=40))
 def test_inputs_outside_domain_break_divisibility(point):
     assert (point[H] % 4, point[W] % 4) != (0, 0)
@@ -315,12 +332,14 @@ LINEAR_AFTER_FLATTEN = sc.Sequential(
 )
 
 
+@slow_draws
 @given(scst.inputs_in_domain(LINEAR_AFTER_FLATTEN, max_size=12))
 def test_coupled_rules_are_solved_jointly(point):
     # 2·(H − 2)·(W − 2) = 48: (H, W) ∈ {(3, 26), (4, 14), (5, 10), (6, 8), (8, 6), ...}
     assert 2 * (point[H] - 2) * (point[W] - 2) == 48
 
 
+@slow_draws
 @given(scst.inputs_outside_domain(LINEAR_AFTER_FLATTEN, max_size=12))
 def test_points_outside_a_coupled_rule(point):
     assert 2 * (point[H] - 2) * (point[W] - 2) != 48
