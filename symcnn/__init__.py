@@ -11,7 +11,14 @@ Shape((32, -k + n + 1, -k + n + 1))
 
 from .condition import Condition
 from .derivation import Derivation
-from .errors import GraphError, ShapeError, SpecError, SymcnnError, UnsupportedLayerError
+from .errors import (
+    GraphError,
+    GraphvizError,
+    ShapeError,
+    SpecError,
+    SymcnnError,
+    UnsupportedLayerError,
+)
 from .export import (
     plot,
     render,
@@ -101,6 +108,7 @@ __all__ = [
     "Dropout",
     "Flatten",
     "GraphError",
+    "GraphvizError",
     "Hardswish",
     "Identity",
     "Input",

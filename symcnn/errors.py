@@ -7,7 +7,14 @@ working for code that does not know symcnn.
 
 from __future__ import annotations
 
-__all__ = ["GraphError", "ShapeError", "SpecError", "SymcnnError", "UnsupportedLayerError"]
+__all__ = [
+    "GraphError",
+    "GraphvizError",
+    "ShapeError",
+    "SpecError",
+    "SymcnnError",
+    "UnsupportedLayerError",
+]
 
 
 class SymcnnError(Exception):
@@ -32,3 +39,7 @@ class UnsupportedLayerError(SymcnnError, TypeError):
 
 class SpecError(SymcnnError, ValueError):
     """Text a user typed (a network spec, a size assignment) could not be parsed."""
+
+
+class GraphvizError(SymcnnError, RuntimeError):
+    """Graphviz's ``dot`` program is missing, or failed to render a graph."""

@@ -20,7 +20,6 @@ import pytest
 import sympy
 
 import symcnn as sc
-from symcnn.export.dot import GraphvizError
 from symcnn.export.records import CSV_FIELDS
 
 from conftest import require_tool, seed_layers
@@ -244,9 +243,9 @@ def test_dot_renders(tmp_path, net28):
 
 def test_render_without_graphviz(monkeypatch, tmp_path, net28):
     monkeypatch.setattr("shutil.which", lambda program: None)
-    with pytest.raises(GraphvizError, match="Graphviz's `dot` program"):
+    with pytest.raises(sc.GraphvizError, match="Graphviz's `dot` program"):
         sc.render(net28, tmp_path / "x.svg")
-    assert issubclass(GraphvizError, sc.SymcnnError)
+    assert issubclass(sc.GraphvizError, sc.SymcnnError)
 
 
 def test_render_refuses_unknown_formats(tmp_path, net28):

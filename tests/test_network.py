@@ -232,6 +232,7 @@ def test_public_api_snapshot():
             "Flatten",
             "GELU",
             "GraphError",
+            "GraphvizError",
             "Hardswish",
             "Identity",
             "Input",

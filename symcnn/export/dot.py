@@ -7,21 +7,17 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import SymcnnError
+from ..errors import GraphvizError
 from ..layers import Input
 from ..network import EDGE_PORT, NODE_LAYER, NODE_RECORD
 
 if TYPE_CHECKING:
     from ..network import Network
 
-__all__ = ["FORMATS", "GraphvizError", "render", "to_dot"]
+__all__ = ["FORMATS", "render", "to_dot"]
 
 #: The output formats :func:`render` accepts.
 FORMATS = ("svg", "png", "pdf")
-
-
-class GraphvizError(SymcnnError, RuntimeError):
-    """Graphviz's ``dot`` program is missing, or failed to render a graph."""
 
 
 def to_dot(net: Network) -> str:
