@@ -22,7 +22,9 @@ What each property pins:
    ``LazyLinear`` reads an axis that depends on it (after a flatten, or on an unflattened
    map's last axis); products, per layer and in total, never decrease as one input size
    grows, for every layer symcnn has (pinned counterexamples: products against kernel
-   size, parameters of a LazyLinear on a map).
+   size, parameters of a LazyLinear on a map);
+5. exactness — at sizes from 2^20 to 2^40, where products pass 2^63, ``net.evaluate``
+   (object arrays of Python ints) equals the formula and the substituted network.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from fractions import Fraction
 from typing import Any
 
 import networkx as nx
+import numpy as np
 import pytest
 import sympy
 from hypothesis import HealthCheck, event, given, note, settings
@@ -340,3 +343,26 @@ def test_products_never_decrease_as_an_input_size_grows(case, data):
         per_layer = record.evaluate("products", on_invalid="mask", **mine, **{str(x): sizes})
         kept = [int(t) for t, m in zip(per_layer.data, per_layer.mask, strict=True) if not m]
         assert kept == sorted(kept), record.name
+
+
+# -- 5. exact past int64 ------------------------------------------------------------------------
+@slow_draws
+@given(cases, st.data())
+def test_evaluation_stays_exact_at_sizes_past_int64(case, data):
+    net, point = case
+    sizes = size_symbols(net)
+    huge = st.integers(2**20, 2**40)
+    values = {
+        s: data.draw(st.lists(huge, min_size=3, max_size=3)) if s in sizes else [v] * 3
+        for s, v in point.items()
+    }
+    named = {str(s): v for s, v in values.items()}
+    for quantity in ("products", "output_elements"):
+        swept = net.evaluate(quantity, on_invalid="mask", **named)
+        formula = getattr(net, quantity)
+        for i in range(3):
+            at = {s: v[i] for s, v in values.items()}
+            if np.ma.getmaskarray(swept)[i]:
+                assert not net.is_valid(at)
+                continue
+            assert int(swept.data[i]) == formula.subs(at) == getattr(net.subs(at), quantity)
