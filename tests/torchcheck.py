@@ -104,7 +104,12 @@ def _plain(value: Any) -> Any:
 
 
 class TorchRun:
-    """A symcnn network's graph executed in torch on ``zeros(1, *input_shape)``.
+    """A symcnn network's graph executed in torch on ``zeros(2, *input_shape)``.
+
+    Two samples, not one: a ``BatchNorm2d`` without running statistics normalizes with the
+    batch's own, and torch refuses one value per channel (batch 1, a 1×1 map) even in eval
+    mode; that is a rule on the batch, which symcnn's per-sample shapes do not model.
+    Every node must keep the two samples apart (a view that re-batches fails).
 
     ``shapes`` maps every node to its per-sample output shape; ``modules`` maps layer
     nodes to their torch modules. ``error`` is the exception torch raised (at construction
@@ -137,7 +142,7 @@ class TorchRun:
                         args = [values[p] for p in preds]
                         values[node] = self._step(torch, node, layer, args)
                         out = values[node]
-                        if out.shape[0] != 1:  # a view that re-batches: not one row per sample
+                        if out.shape[0] != 2:  # a view that re-batches: not one row per sample
                             raise RuntimeError(f"{node} re-batched to {tuple(out.shape)}")
                         self.shapes[node] = tuple(out.shape[1:])
                         if args:
@@ -147,7 +152,7 @@ class TorchRun:
 
     def _step(self, torch: Any, node: Any, layer: Any, args: list[Any]) -> Any:
         if isinstance(layer, sc.Input):
-            return torch.zeros(1, *(int(s) for s in layer.shape))
+            return torch.zeros(2, *(int(s) for s in layer.shape))
         if isinstance(layer, sc.Add):
             return sum(args[1:], args[0])
         if isinstance(layer, sc.Mul):
