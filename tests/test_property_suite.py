@@ -240,7 +240,7 @@ def test_canonical_form_equals_the_uncanonicalized_expression(expr, points):
         assert truth.denominator == 1
         assert exact(collapsed, at) == truth
         assert collapsed.subs(at) == truth
-        assert collapsed.xreplace({n: value_n}).subs(k, value_k) == truth
+        assert collapsed.xreplace({n: sympy.Integer(value_n)}).subs(k, value_k) == truth
 
 
 def test_canonical_form_survives_sympys_integer_guess():
