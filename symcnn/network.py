@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import sympy
 from sympy.logic.boolalg import Boolean
 
@@ -20,6 +19,8 @@ from .record import LayerRecord
 from .shape import Shape, as_size
 
 if TYPE_CHECKING:
+    import networkx as nx
+
     from .tensor import Tensor
 
 __all__ = ["EDGE_PORT", "NODE_LAYER", "NODE_RECORD", "Network", "Sequential"]
@@ -68,6 +69,8 @@ class Network:
         *,
         bindings: Mapping[sympy.Symbol, Any] | None = None,
     ):
+        import networkx as nx  # imported on first use: `import symcnn` stays light
+
         if isinstance(inputs, nx.DiGraph):
             if outputs is not None:
                 raise GraphError("give either a graph, or inputs and outputs")
@@ -80,6 +83,9 @@ class Network:
         self._input_conditions: list[Condition] = []
         self._records = self._derive()
         self._constraints: tuple[Boolean, ...] | None = None
+        self._domain: tuple[tuple[str, Condition], ...] | None = None
+        self._free_symbols: frozenset[sympy.Symbol] | None = None
+        self._totals: dict[str, sympy.Expr] = {}
 
     # -- derivation ---------------------------------------------------------------------
     def _derive(self) -> tuple[LayerRecord, ...]:
@@ -248,22 +254,22 @@ class Network:
     @property
     def params(self) -> sympy.Expr:
         """Total learnable parameters; a layer used at several nodes is counted once."""
-        return sympy.Add(*(r.params for r in self._records if not r.shared))
+        return self._total("params", once=True)
 
     @property
     def buffers(self) -> sympy.Expr:
         """Total non-learned state (BatchNorm's running statistics), reported apart."""
-        return sympy.Add(*(r.buffers for r in self._records if not r.shared))
+        return self._total("buffers", once=True)
 
     @property
     def products(self) -> sympy.Expr:
         """Total multiplications per sample, the seed's convention."""
-        return sympy.Add(*(r.products for r in self._records))
+        return self._total("products")
 
     @property
     def bias_adds(self) -> sympy.Expr:
         """Total bias additions per sample (see :mod:`symcnn.conventions`)."""
-        return sympy.Add(*(r.bias_adds for r in self._records))
+        return self._total("bias_adds")
 
     @property
     def elementwise(self) -> sympy.Expr:
@@ -271,7 +277,18 @@ class Network:
 
         A quantity of its own: never added to :attr:`products`.
         """
-        return sympy.Add(*(r.elementwise for r in self._records))
+        return self._total("elementwise")
+
+    def _total(self, quantity: str, *, once: bool = False) -> sympy.Expr:
+        """The sum of a per-layer quantity, built once (the network is immutable).
+
+        ``once``: a layer used at several nodes counts at its first node only.
+        """
+        if quantity not in self._totals:
+            self._totals[quantity] = sympy.Add(
+                *(getattr(r, quantity) for r in self._records if not (once and r.shared))
+            )
+        return self._totals[quantity]
 
     def count(self, convention: str) -> sympy.Expr:
         """Total operations under a named convention (:mod:`symcnn.conventions`).
@@ -326,10 +343,11 @@ class Network:
     @property
     def free_symbols(self) -> set[sympy.Symbol]:
         """Every symbol the network's hyperparameters and input shapes contain."""
-        out: set[sympy.Symbol] = set()
-        for node in self._order:
-            out |= self._graph.nodes[node][NODE_LAYER].free_symbols
-        return out
+        if self._free_symbols is None:
+            self._free_symbols = frozenset().union(
+                *(self._graph.nodes[node][NODE_LAYER].free_symbols for node in self._order)
+            )
+        return set(self._free_symbols)
 
     @property
     def bindings(self) -> dict[sympy.Symbol, Any]:
@@ -354,6 +372,8 @@ class Network:
         """
         resolved = self._resolve(mapping)
         memo: dict[int, Layer] = {}
+        import networkx as nx
+
         graph = nx.DiGraph(**self._graph.graph)
         for node in self._order:
             layer = self._graph.nodes[node][NODE_LAYER]
@@ -418,7 +438,12 @@ class Network:
 
         analysis._check_quantity(quantity)
         return evaluate_checked(
-            getattr(self, quantity), self.domain, values, on_invalid, symbols=self.free_symbols
+            getattr(self, quantity),
+            self.domain,
+            values,
+            on_invalid,
+            symbols=self.free_symbols,
+            equivalent=self.constraints,
         )
 
     @property
@@ -428,7 +453,9 @@ class Network:
         Unsimplified, in layer order: what evaluation checks point by point, and where
         :attr:`constraints` starts from.
         """
-        return tuple(dict.fromkeys(loc for r in self._records for loc in r.domain))
+        if self._domain is None:  # the network is immutable: gathered once
+            self._domain = tuple(dict.fromkeys(loc for r in self._records for loc in r.domain))
+        return self._domain
 
     # -- questions (symcnn.analysis) ----------------------------------------------------
     def is_valid(self, point: Mapping[Any, Any]) -> bool:
@@ -575,6 +602,8 @@ class Sequential(Network):
             named = list(layers[0].items())
         else:
             named = list(zip(_default_names(layers), layers, strict=True))  # type: ignore[arg-type]
+        import networkx as nx
+
         graph = nx.DiGraph()
         previous = "input"
         graph.add_node(previous, **{NODE_LAYER: Input(input_shape)})
@@ -657,6 +686,8 @@ def _trace(inputs: Any, outputs: Any) -> nx.DiGraph:
         if not t.parents and key not in input_keys:
             raise GraphError(f"the outputs depend on {t.layer!r}, which is not among the inputs")
     names = _names(found, given_inputs)
+    import networkx as nx
+
     graph = nx.DiGraph(outputs=[names[node_key(o)] for o in heads])
     ordered = sorted(found.values(), key=lambda t: (bool(t.parents), t.order))
     for t in ordered:
@@ -702,6 +733,8 @@ def _default_names(layers: Iterable[Any]) -> list[str]:
 
 def _topological_order(graph: nx.DiGraph) -> list[Any]:
     """Nodes in dependency order, ties broken by insertion order; cycles reported."""
+    import networkx as nx
+
     try:
         cycle = nx.find_cycle(graph)
     except nx.NetworkXNoCycle:

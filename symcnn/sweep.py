@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -24,6 +25,7 @@ def evaluate_checked(
     on_invalid: str = "raise",
     *,
     symbols: Iterable[sympy.Symbol] = (),
+    equivalent: Sequence[Any] | None = None,
 ) -> Any:
     """Evaluate ``expr`` exactly at every point of ``values``, checking ``domain`` first.
 
@@ -32,15 +34,17 @@ def evaluate_checked(
     first such point, its layer, the rule and the numbers (``on_invalid="raise"``), or is
     masked out of a ``numpy.ma.MaskedArray`` (``on_invalid="mask"``). ``symbols`` are
     further names a caller accepts though ``expr`` and ``domain`` do not contain them (the
-    network's other symbols): their values only broadcast.
+    network's other symbols): their values only broadcast. ``equivalent`` are relations
+    that hold exactly where the whole domain does (a network's simplified
+    ``constraints``): checked first, they spare the per-layer checks wherever every point
+    is valid; those run only to name the layer that fails, or to build the mask.
     """
     from .evaluate import evaluate, holds
 
     if on_invalid not in ("raise", "mask"):
         raise ShapeError(f"on_invalid must be 'raise' or 'mask' (got {on_invalid!r})")
     known: set[sympy.Basic] = {*sympy.sympify(expr).free_symbols, *symbols}
-    for _, cond in domain:
-        known |= cond.relation.free_symbols
+    known |= _symbols_of(tuple(domain))
     by_name = {str(s): s for s in known}
     unknown = sorted(set(values) - set(by_name))
     if unknown:
@@ -48,7 +52,20 @@ def evaluate_checked(
             f"no symbol named {', '.join(unknown)} here (symbols: {', '.join(sorted(by_name))})"
         )
     point = {by_name[name]: v for name, v in values.items()}
-    checks = [(where, cond, holds(cond.relation, point)) for where, cond in domain]
+    if equivalent is not None and all(_everywhere(holds(rel, point)) for rel in equivalent):
+        result = evaluate(expr, point)
+        if on_invalid == "raise":
+            return result
+        import numpy as np
+
+        return np.ma.masked_array(result, mask=np.zeros(np.shape(result), dtype=bool))
+    # Layers repeat their rules (a ResNet-50's 106 located conditions are 18 relations):
+    # each relation is decided once, and every place it comes from keeps the verdict.
+    verdicts: dict[Any, Any] = {}
+    for _, cond in domain:
+        if cond.relation not in verdicts:
+            verdicts[cond.relation] = holds(cond.relation, point)
+    checks = [(where, cond, verdicts[cond.relation]) for where, cond in domain]
     if on_invalid == "raise":
         if any(ok is False or (not isinstance(ok, bool) and not ok.all()) for *_, ok in checks):
             _raise_first(checks, point)
@@ -58,6 +75,16 @@ def evaluate_checked(
     result = evaluate(expr, point)
     valid = np.logical_and.reduce([np.asarray(ok) for _, _, ok in checks] or [np.asarray(True)])
     return np.ma.masked_array(result, mask=np.broadcast_to(~valid, np.shape(result)))
+
+
+@functools.lru_cache(maxsize=64)
+def _symbols_of(domain: tuple[Located, ...]) -> frozenset[sympy.Basic]:
+    """The symbols of a domain, remembered: a network is evaluated again and again."""
+    return frozenset().union(*(cond.relation.free_symbols for _, cond in domain))
+
+
+def _everywhere(ok: Any) -> bool:
+    return ok is True or (not isinstance(ok, bool) and bool(ok.all()))
 
 
 def _raise_first(checks: list[tuple[str, Condition, Any]], point: Mapping[Any, Any]) -> None:

@@ -190,7 +190,8 @@ def test_formula_of_a_spec_in_closed_form(capsys):
 
 
 def test_every_quantity_is_offered():
-    assert set(QUANTITIES) == {"output", *sc.analysis.QUANTITIES}
+    conventions = set(sc.conventions.CONVENTIONS)
+    assert set(QUANTITIES) == {"output", *sc.analysis.QUANTITIES, *conventions}
 
 
 def test_domain_of_the_default_model(capsys):
