@@ -65,3 +65,29 @@ def test_bad_sweep_arguments(design_net):
         design_net.evaluate("products", n=28)
     with pytest.raises(sc.ShapeError, match="n"):
         design_net.evaluate("products", n=[28.5], k=5)
+
+
+# -- the shortcut evaluate takes: the simplified constraints decide exactly as the domain -----
+from hypothesis import given  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from symcnn import strategies as scst  # noqa: E402
+from symcnn.evaluate import holds  # noqa: E402
+
+
+@given(case=scst.symbolic_networks(symbolic_kernels=True, max_layers=5), data=st.data())
+def test_constraints_decide_exactly_as_the_domain(case, data):
+    """``Network.evaluate`` checks ``constraints`` first and skips the per-layer domain
+    where they hold, so the two must agree at every point: inside, and just outside."""
+    net, point = case
+    symbols = sorted(point, key=str)
+    shifted = {s: max(1, v + data.draw(st.integers(-4, 4), label=str(s))) for s, v in point.items()}
+    for at in (point, shifted):
+        by_constraints = all(holds(rel, at) is True for rel in net.constraints)
+        by_domain = all(holds(cond.relation, at) is True for _, cond in net.domain)
+        assert by_constraints == by_domain, (net, at, net.constraints)
+        assert by_domain == net.is_valid(at)
+        if not by_domain:
+            values = {str(s): at[s] for s in symbols}
+            with pytest.raises(sc.ShapeError):
+                net.evaluate("products", **values)
