@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import symcnn as sc
+from symcnn import strategies as scst
+from symcnn.evaluate import holds
 
 n, k = sc.symbols("n k")
 
@@ -68,11 +72,6 @@ def test_bad_sweep_arguments(design_net):
 
 
 # -- the shortcut evaluate takes: the simplified constraints decide exactly as the domain -----
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-
-from symcnn import strategies as scst  # noqa: E402
-from symcnn.evaluate import holds  # noqa: E402
 
 
 @given(case=scst.symbolic_networks(symbolic_kernels=True, max_layers=5), data=st.data())
