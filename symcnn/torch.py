@@ -13,6 +13,7 @@ torch is imported only here, and only when :func:`from_torch` is called.
 
 from __future__ import annotations
 
+import functools
 import operator
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -230,6 +231,8 @@ class _Call:
             bound[key] = value
         for name, default in self.params:
             bound.setdefault(name, default)
+            if bound[name] is _REQUIRED:
+                raise UnsupportedLayerError(f"{where}: argument {name!r} is missing")
         return bound
 
 
@@ -283,6 +286,7 @@ def _pad(pad: Any, mode: str, value: Any) -> Layer:
     return sl.ZeroPad2d(tuple(pad))
 
 
+@functools.lru_cache(maxsize=2)
 def _calls(torch: ModuleType) -> tuple[dict[Any, _Call], dict[str, _Call]]:
     """The functions, and the Tensor methods, that symcnn maps onto layers."""
     F = torch.nn.functional  # noqa: N806 - PyTorch's own alias
