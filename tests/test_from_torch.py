@@ -9,7 +9,9 @@ products are the convention computed from the hooks, and validity (``is_valid``,
 from __future__ import annotations
 
 import math
+import runpy
 import warnings
+from pathlib import Path
 
 import pytest
 import sympy
@@ -499,3 +501,12 @@ def test_torchvision_models(name):
     assert torch_accepts(model, (3, first, first))
     if first > 1:
         assert not torch_accepts(model, (3, first - 1, first - 1))
+
+
+def test_the_torch_domain_example(capsys):
+    example = Path(__file__).resolve().parent.parent / "examples" / "torch_domain.py"
+    runpy.run_path(str(example), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "products per sample: 4608·⌊(H - 1)/4⌋·⌊(W - 1)/4⌋ + 2736·⌈H/2⌉·⌈W/2⌉ + 5120" in out
+    assert "square sizes that work: [33, 34, 35, 36, 37, 38, 39, 40]" in out
+    assert "at 512×512: Linear(512, 10) at layer 9 (head)" in out
