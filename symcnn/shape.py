@@ -88,6 +88,8 @@ class Shape(tuple):
         """Coerce every size with :func:`as_size` and put it in canonical form."""
         from .canonical import canonical
 
+        if isinstance(dims, (str, bytes)) or not isinstance(dims, Iterable):
+            raise ShapeError(f"a shape is a sequence of sizes, such as (1, n, n) (got {dims!r})")
         return super().__new__(cls, (canonical(as_size(d, "shape entry")) for d in dims))
 
     @property

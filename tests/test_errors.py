@@ -236,6 +236,28 @@ SHAPE_ERRORS = [
         r"^Dropout\(p=2\): the probability p must lie in \[0, 1\]$",
     ),
     (
+        "zero divisor_override",
+        lambda: sc.AvgPool2d(2, divisor_override=0),
+        r"^AvgPool2d\(kernel_size=2, divisor_override=0\): divisor_override must be a nonzero "
+        r"integer, as in PyTorch \(got 0\)$",
+    ),
+    (
+        "float divisor_override",
+        lambda: sc.AvgPool3d(2, divisor_override=1.5),
+        r"^AvgPool3d\(kernel_size=2, divisor_override=1\.5\): divisor_override must be a "
+        r"nonzero integer",
+    ),
+    (
+        "input shape that is not a sequence",
+        lambda: network_of(sc.ReLU(), shape=5),
+        r"^a shape is a sequence of sizes, such as \(1, n, n\) \(got 5\)$",
+    ),
+    (
+        "input shape as text",
+        lambda: network_of(sc.ReLU(), shape="1,28,28"),
+        r"^a shape is a sequence of sizes, such as \(1, n, n\) \(got '1,28,28'\)$",
+    ),
+    (
         "Flatten of the batch axis",
         lambda: sc.Flatten(0),
         r"^Flatten\(start_dim=0\): start_dim=0 would merge the batch axis",

@@ -9,6 +9,7 @@ import sympy
 
 from ..condition import Condition, at_least, divides
 from ..derivation import Derivation, product
+from ..errors import ShapeError
 from ..shape import Shape
 from ..sizes import pool_output_size
 from .base import Field, Layer, positive, tuple_of
@@ -281,6 +282,18 @@ class _AvgPoolFields(_AvgPoolNd):
     ceil_mode: bool = False
     count_include_pad: bool = True
     divisor_override: Any = None
+
+    def _coerce_extra(self) -> None:
+        value = self.divisor_override
+        if value is None:
+            return
+        # PyTorch raises "divisor must be not zero" in the forward pass, and a TypeError
+        # for a float; a negative divisor it accepts (it negates the averages).
+        if isinstance(value, bool) or not isinstance(value, (int, sympy.Integer)) or value == 0:
+            raise ShapeError(
+                f"{self!r}: divisor_override must be a nonzero integer, as in PyTorch "
+                f"(got {value!r})"
+            )
 
 
 @dataclass(frozen=True, slots=True, repr=False)
