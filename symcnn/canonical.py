@@ -60,6 +60,8 @@ def floor_div(numer: Any, denom: Any) -> sympy.Expr:
             x, a = sympy.fraction(sympy.together(inner[0].args[0]))
             if a.is_Integer and a > 0 and _integer(x) and _integer(b):
                 return floor_div(sympy.expand(x + a * b), a * denom)
+    if not numer.has(sympy.floor, sympy.ceiling):  # nothing to collapse
+        return sympy.floor(numer / denom)
     return canonical(sympy.floor(numer / denom))
 
 
