@@ -26,7 +26,7 @@ import sympy
 from . import layers as sl
 from .errors import ShapeError, UnsupportedLayerError
 from .layers.base import Layer, derive
-from .network import Network
+from .network import Network, Sequential
 from .shape import Shape
 from .tensor import Tensor
 
@@ -83,6 +83,10 @@ def from_torch(module: Any, input_shape: Sequence[Any] | Sequence[Sequence[Any]]
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"from_torch needs a torch.nn.Module, got {type(module).__name__}")
     shapes = _input_shapes(input_shape)
+    kind = _module_kind(module)
+    if kind is not None:  # a bare layer: torch.fx would trace into its forward
+        layer = _layer_from_module(module, kind)
+        return Sequential(layer, input_shape=shapes[0])
     modes = [(m, m.training) for m in module.modules()]
     try:
         module.eval()

@@ -342,6 +342,13 @@ def test_partly_shared_parameters_are_refused():
         sc.from_torch(HalfTied(), (4, 9, 9))
 
 
+def test_a_bare_layer_is_a_one_layer_network():
+    net = sc.from_torch(nn.Conv2d(3, 8, 3, stride=2), (3, H, W))
+    assert [r.name for r in net.layers] == ["conv1"]
+    assert net.params == 8 * 28
+    assert net.output_shape == (8, sympy.floor((H - 1) / 2), sympy.floor((W - 1) / 2))
+
+
 def test_subclass_keeping_forward_is_the_layer():
     class MyConv(nn.Conv2d):
         pass
@@ -466,9 +473,10 @@ def test_batch_axis_in_view_must_be_kept():
 
 
 # -- torchvision's own models, where torchvision imports ------------------------------------
-# torchvision does not import beside CI's torch 2.13.0, so these run only on machines where
-# it does (e.g. torch 2.14.1 with torchvision 0.29.1); the zoo above covers the same
-# layouts written in plain torch, and runs everywhere.
+# torchvision does not import beside CI's torch 2.13.0: .ci/run runs these in a second venv
+# with torch 2.14.1 and torchvision 0.29.1 (pytest -m torchvision), and leaves them out of
+# the main run (-m "not torchvision"). Locally they skip where torchvision is missing. The
+# zoo above covers the same layouts written in plain torch, and runs everywhere.
 TORCHVISION = {
     "alexnet": [(224, 224), (100, 130)],
     "vgg16": [(224, 224), (64, 96)],
@@ -482,9 +490,10 @@ TORCHVISION = {
 }
 
 
+@pytest.mark.torchvision
 @pytest.mark.parametrize("name", list(TORCHVISION))
 def test_torchvision_models(name):
-    models = pytest.importorskip("torchvision.models", reason="torchvision is not importable")
+    models = require("torchvision.models")
     torch.manual_seed(0)
     model = getattr(models, name)(weights=None).eval()
     unused = 0
