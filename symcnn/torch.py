@@ -67,6 +67,14 @@ def from_torch(module: Any, input_shape: Sequence[Any] | Sequence[Sequence[Any]]
     ShapeError
         When a layer cannot take its input, as a forward pass would fail (or, for
         ``x.view(-1, m)``, silently re-batch).
+    TypeError
+        When ``module`` is not a ``torch.nn.Module``.
+
+    Warns
+    -----
+    UserWarning
+        When some parameters are not reached by the eval-mode forward (GoogLeNet's
+        auxiliary heads): the totals leave them out.
 
     Examples
     --------
