@@ -8,7 +8,6 @@ products are the convention computed from the hooks, and validity (``is_valid``,
 
 from __future__ import annotations
 
-import math
 import runpy
 import warnings
 from pathlib import Path
@@ -25,6 +24,7 @@ F = torch.nn.functional
 nn = torch.nn
 
 import torchzoo as zoo  # noqa: E402 - needs torch, imported through require() above
+from hookcount import hooked_counter  # noqa: E402
 
 H, W, n = sc.symbols("H W n")
 
@@ -34,23 +34,18 @@ def observe(model, input_shape):
     """Run ``model`` on zeros(1, *input_shape) with a hook on every leaf module.
 
     Returns (output, {module name: [output shape per call]}, products counted from the
-    hooks: convolution C_out·H_out·W_out·(C_in/groups)·k_h·k_w, linear out·in per row).
+    hooks by tests/hookcount.py: the seed's convention, as ``net.products``).
     """
     calls: dict[str, list[tuple[int, ...]]] = {}
-    products = [0]
 
     def hook(name):
         def record(module, inputs, output):
             calls.setdefault(name, []).append(tuple(output.shape))
-            if isinstance(module, nn.modules.conv._ConvNd):
-                per_output = module.in_channels // module.groups * math.prod(module.kernel_size)
-                products[0] += output.numel() * per_output
-            elif isinstance(module, nn.Linear):
-                products[0] += output.numel() * module.in_features
 
         return record
 
-    handles = [
+    counts, handles = hooked_counter(model)
+    handles += [
         m.register_forward_hook(hook(name))
         for name, m in model.named_modules()
         if not list(m.children())
@@ -62,7 +57,7 @@ def observe(model, input_shape):
     finally:
         for h in handles:
             h.remove()
-    return out, calls, products[0]
+    return out, calls, counts.products
 
 
 def check_against_torch(net, model, point, input_shape, unused=0):
