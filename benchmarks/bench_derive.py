@@ -31,6 +31,8 @@ from symcnn.layers.base import _derive
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import torchzoo as zoo  # noqa: E402
 
+from machine import cpu_model, pin_to_one_core  # noqa: E402
+
 REPEATS = 7
 H, W = sc.symbols("H W")
 
@@ -78,19 +80,9 @@ def measure(model: Any, channels: int) -> dict[str, float]:
 
 
 def main() -> None:
-    if hasattr(os, "sched_setaffinity"):
-        os.sched_setaffinity(0, {0})
+    pinned = pin_to_one_core()
     torch.set_num_threads(1)
-    model_name = "?"
-    for line in (
-        Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []
-    ):
-        if line.startswith("model name"):
-            model_name = line.split(":", 1)[1].strip()
-            break
-    print(
-        f"machine: {platform.machine()} cpus={os.cpu_count()} model={model_name!r}, pinned to cpu 0"
-    )
+    print(f"machine: {platform.machine()} cpus={os.cpu_count()} model={cpu_model()!r}, {pinned}")
     print(
         f"python {platform.python_version()}, torch {torch.__version__}, sympy {sympy.__version__}"
     )

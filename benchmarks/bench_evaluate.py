@@ -21,6 +21,8 @@ import sympy
 import symcnn
 from symcnn.evaluate import compile_expr, evaluate
 
+from machine import cpu_model, pin_to_one_core
+
 REPEATS = 15
 SIZES = 10**6
 LOOP_SIZES = 10**5
@@ -83,29 +85,6 @@ def seed_network() -> symcnn.Network:
         symcnn.Linear(200, 10),
         input_shape=(1, n, n),
     )
-
-
-def cpu_model() -> str:
-    """The CPU model name from /proc/cpuinfo where there is one (platform.processor() is
-    often empty on Linux)."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return "?"
-
-
-def pin_to_one_core() -> str:
-    """Run on one CPU, as the target (sizes/s on one core) asks; numpy's elementwise
-    integer ufuncs are single-threaded anyway."""
-    if not hasattr(os, "sched_setaffinity"):
-        return "not pinned (no sched_setaffinity)"
-    cpu = min(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {cpu})
-    return f"pinned to cpu {cpu}"
 
 
 def main() -> None:

@@ -57,6 +57,8 @@ from hookcount import Counts, count_forward  # noqa: E402
 
 import symcnn as sc  # noqa: E402
 
+from machine import cpu_model, pin_to_one_core  # noqa: E402
+
 H, W = bench_derive.H, bench_derive.W
 MAX_SIZE = 1024
 PEER_NAMES = ("torchinfo", "fvcore", "thop", "ptflops")
@@ -620,17 +622,6 @@ def seconds(value: float) -> str:
     return f"{value * 1e6:.3g} µs"
 
 
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            for line in info:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "?"
-
-
 def version(package: str) -> str:
     try:
         return metadata.version(package)
@@ -641,11 +632,7 @@ def version(package: str) -> str:
 def pin() -> str:
     """One core, one torch thread: the peers would otherwise use both cores and symcnn one."""
     torch.set_num_threads(1)
-    if not hasattr(os, "sched_setaffinity"):
-        return "not pinned (no sched_setaffinity)"
-    cpu = min(os.sched_getaffinity(0))
-    os.sched_setaffinity(0, {cpu})
-    return f"pinned to cpu {cpu}, torch threads 1"
+    return f"{pin_to_one_core()}, torch threads 1"
 
 
 def table(rows: Sequence[Row]) -> str:
