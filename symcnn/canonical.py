@@ -53,13 +53,10 @@ def floor_div(numer: Any, denom: Any) -> sympy.Expr:
     numer, denom = sympy.sympify(numer), sympy.sympify(denom)
     if denom == 1 and _integer(numer):  # a stride-1 layer: no floor at all
         return canonical(numer)
-    if denom.is_Integer and denom > 0:
-        inner = [t for t in sympy.Add.make_args(numer) if isinstance(t, sympy.floor)]
-        if len(inner) == 1:
-            b = numer - inner[0]
-            x, a = sympy.fraction(sympy.together(inner[0].args[0]))
-            if a.is_Integer and a > 0 and _integer(x) and _integer(b):
-                return floor_div(sympy.expand(x + a * b), a * denom)
+    nested = _nested(numer, sympy.floor) if denom.is_Integer and denom > 0 else None
+    if nested is not None:
+        x, a, b = nested
+        return floor_div(sympy.expand(x + a * b), a * denom)
     if not numer.has(sympy.floor, sympy.ceiling):  # nothing to collapse
         return sympy.floor(numer / denom)
     return canonical(sympy.floor(numer / denom))
@@ -77,22 +74,31 @@ def _canonical(expr: sympy.Expr) -> sympy.Expr:
 def _collapse(outer: sympy.Expr) -> sympy.Expr:
     kind = type(outer)
     numer, c = sympy.fraction(sympy.together(outer.args[0]))
-    if c == 1 or not _positive_integer(c):
+    nested = _nested(numer, kind) if c != 1 and _positive_integer(c) else None
+    if nested is None:
         return outer
-    inner = [t for t in sympy.Add.make_args(numer) if isinstance(t, kind)]
-    if len(inner) != 1:
-        return outer
-    (nested,) = inner
-    b = numer - nested
-    x, a = sympy.fraction(sympy.together(nested.args[0]))
-    if not (_integer(x) and _integer(b) and _positive_integer(a)):
-        return outer
+    x, a, b = nested
     # The numerator expanded: a factored one, n·(k + 2n)/(3k), becomes 2/3 at n = 1, k = 2
     # under subs, since sympy 1.14 calls n·(2n + 2)/6 an integer (Mul._eval_is_integer
     # weighs only the factors of 2 in the denominator) and drops the floor.
     collapsed = kind(sympy.expand(x + a * b) / (a * c))
     # sympy may evaluate the new floor away (⌊1/(2k)⌋ is 0): nothing is left to collapse
     return _collapse(collapsed) if isinstance(collapsed, kind) else collapsed
+
+
+def _nested(numer: sympy.Expr, kind: Any) -> tuple[sympy.Expr, sympy.Expr, sympy.Expr] | None:
+    """``(x, a, b)`` when ``numer`` is ``kind(x/a) + b``, the identity's left side.
+
+    One floor (ceiling) term, ``x`` and ``b`` integer, ``a`` a positive integer; else None.
+    """
+    inner = [t for t in sympy.Add.make_args(numer) if isinstance(t, kind)]
+    if len(inner) != 1:
+        return None
+    b = numer - inner[0]
+    x, a = sympy.fraction(sympy.together(inner[0].args[0]))
+    if not (_integer(x) and _integer(b) and _positive_integer(a)):
+        return None
+    return x, a, b
 
 
 def _positive_integer(e: sympy.Expr) -> bool:
