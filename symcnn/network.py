@@ -319,7 +319,7 @@ class Network:
     @property
     def output_elements(self) -> sympy.Expr:
         """Sum over layers of the output elements per sample (a proxy of activation memory)."""
-        return sympy.Add(*(r.output_elements for r in self._records))
+        return self._total("output_elements")
 
     @property
     def constraints(self) -> tuple[Boolean, ...]:

@@ -251,23 +251,26 @@ class _Call:
 _REQUIRED = object()
 
 
+#: The non-numeric defaults the signatures below spell.
+_LITERALS: dict[str, Any] = {
+    "None": None,
+    "True": True,
+    "False": False,
+    "'nearest'": "nearest",
+    "'constant'": "constant",
+    "'none'": "none",
+}
+
+
 def _sig(spec: str) -> tuple[tuple[str, Any], ...]:
     """``"input, kernel_size, stride=None"`` → parameters with their defaults (literals)."""
     out: list[tuple[str, Any]] = []
     for item in spec.split(","):
         name, _, default = item.strip().partition("=")
-        literals = {
-            "None": None,
-            "True": True,
-            "False": False,
-            "'nearest'": "nearest",
-            "'constant'": "constant",
-            "'none'": "none",
-        }
         if not default:
             value: Any = _REQUIRED
-        elif default in literals:
-            value = literals[default]
+        elif default in _LITERALS:
+            value = _LITERALS[default]
         else:
             value = float(default) if "." in default else int(default)
         out.append((name, value))
@@ -437,7 +440,7 @@ class _Converter:
             )
         target = node.target
         if node.op == "call_method":
-            if target in ("size", "dim") or target == "shape":
+            if target in ("size", "dim"):
                 return self._size_query(node, target, args)
             call = self.methods.get(target)
             what = f"Tensor.{target}"
