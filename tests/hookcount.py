@@ -30,7 +30,7 @@ from typing import Any
 import torch
 from torch import nn
 
-__all__ = ["Counts", "count_forward", "hooked_counter"]
+__all__ = ["Counts", "count_forward", "hooked_counter", "observe"]
 
 
 @dataclass
@@ -145,3 +145,34 @@ def count_forward(model: nn.Module, input_shape: tuple[int, ...]) -> Counts:
         for handle in handles:
             handle.remove()
     return counts
+
+
+def observe(model: nn.Module, input_shape: tuple[int, ...]) -> tuple[Any, dict[str, Any], Counts]:
+    """One forward pass (eval mode, no grad) on zeros(1, *input_shape), watched by hooks.
+
+    Returns the output, the output shape (batch axis included) of every call of every
+    leaf module by its qualified name, in call order, and the :class:`Counts`. Errors of
+    the forward pass propagate; the hooks are removed either way.
+    """
+    calls: dict[str, list[tuple[int, ...]]] = {}
+
+    def shapes(name: str) -> Any:
+        def record(module: nn.Module, inputs: tuple[Any, ...], output: Any) -> None:
+            calls.setdefault(name, []).append(tuple(output.shape))
+
+        return record
+
+    counts, handles = hooked_counter(model)
+    handles += [
+        m.register_forward_hook(shapes(name))
+        for name, m in model.named_modules()
+        if not list(m.children())
+    ]
+    try:
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            out = model.eval()(torch.zeros(1, *input_shape))
+    finally:
+        for handle in handles:
+            handle.remove()
+    return out, calls, counts

@@ -9,7 +9,6 @@ products are the convention computed from the hooks, and validity (``is_valid``,
 from __future__ import annotations
 
 import runpy
-import warnings
 from pathlib import Path
 
 import pytest
@@ -23,40 +22,17 @@ torch = require("torch")
 F = torch.nn.functional
 nn = torch.nn
 
+import hookcount  # noqa: E402
 import torchzoo as zoo  # noqa: E402 - needs torch, imported through require() above
-from hookcount import hooked_counter  # noqa: E402
 
 H, W, n = sc.symbols("H W n")
 
 
 # -- the forward pass, observed by hooks ---------------------------------------------------
 def observe(model, input_shape):
-    """Run ``model`` on zeros(1, *input_shape) with a hook on every leaf module.
-
-    Returns (output, {module name: [output shape per call]}, products counted from the
-    hooks by tests/hookcount.py: the seed's convention, as ``net.products``).
-    """
-    calls: dict[str, list[tuple[int, ...]]] = {}
-
-    def hook(name):
-        def record(module, inputs, output):
-            calls.setdefault(name, []).append(tuple(output.shape))
-
-        return record
-
-    counts, handles = hooked_counter(model)
-    handles += [
-        m.register_forward_hook(hook(name))
-        for name, m in model.named_modules()
-        if not list(m.children())
-    ]
-    try:
-        with torch.no_grad(), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            out = model.eval()(torch.zeros(1, *input_shape))
-    finally:
-        for h in handles:
-            h.remove()
+    """(output, {module name: [output shape per call]}, products) of one hooked forward pass;
+    the products are tests/hookcount.py's, the seed's convention, as ``net.products``."""
+    out, calls, counts = hookcount.observe(model, input_shape)
     return out, calls, counts.products
 
 

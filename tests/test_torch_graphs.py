@@ -31,31 +31,12 @@ NAMED = {
 
 
 def torch_record(torch, model, shape):
-    """Per-module output shapes and the products of convolutions and linear layers."""
-    shapes, products = {}, [0]
+    """Output shape, each module's (last) output shape, and the products, per sample."""
+    from hookcount import observe  # imports torch: only once the fixture has it
 
-    def hook(module, inputs, output, name):
-        shapes[name] = tuple(output.shape[1:])
-        if isinstance(module, torch.nn.Conv2d):
-            per_out = module.in_channels // module.groups
-            per_out *= module.kernel_size[0] * module.kernel_size[1]
-            products[0] += output[0].numel() * per_out
-        elif isinstance(module, torch.nn.Linear):
-            products[0] += output[0].numel() * module.in_features
-
-    handles = [
-        m.register_forward_hook(lambda mod, i, o, name=name: hook(mod, i, o, name))
-        for name, m in model.named_modules()
-        if name and not list(m.children())
-    ]
-    try:
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            out = model.eval()(torch.zeros(1, *shape))
-    finally:
-        for h in handles:
-            h.remove()
-    return tuple(out.shape[1:]), shapes, products[0]
+    out, calls, counts = observe(model, shape)
+    shapes = {name: seen[-1][1:] for name, seen in calls.items() if name}
+    return tuple(out.shape[1:]), shapes, counts.products
 
 
 def compare(torch, model, net, channels):

@@ -651,29 +651,14 @@ def symcnn_unet() -> sc.Network:
 
 def torch_unet_run(torch: Any, model: Any, size: int) -> tuple[Any, dict, int]:
     """(output shape or None, per-module output shapes, products) of one forward pass."""
-    shapes: dict[str, tuple[int, ...]] = {}
-    products = [0]
+    from hookcount import observe  # imports torch: only once the fixture has it
 
-    def hook(module: Any, inputs: Any, output: Any, name: str) -> None:
-        in_shape, out_shape = tuple(inputs[0].shape[1:]), tuple(output.shape[1:])
-        shapes[name] = out_shape
-        products[0] += torch_counts(torch, module, in_shape, out_shape)[0]
-
-    handles = [
-        m.register_forward_hook(lambda mod, i, o, name=name: hook(mod, i, o, name))
-        for name, m in model.named_modules()
-        if name and not list(m.children())
-    ]
     try:
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")
-            out = model(torch.zeros(1, 1, size, size))
+        out, calls, counts = observe(model, (1, size, size))
     except TORCH_ERRORS:
-        return None, shapes, products[0]
-    finally:
-        for h in handles:
-            h.remove()
-    return tuple(out.shape[1:]), shapes, products[0]
+        return None, {}, 0
+    shapes = {name: seen[-1][1:] for name, seen in calls.items() if name}
+    return tuple(out.shape[1:]), shapes, counts.products
 
 
 def test_unet_matches_torch(torch):
