@@ -9,11 +9,45 @@ from sympy.printing.str import StrPrinter
 
 from .canonical import as_ceiling
 
-__all__ = ["format_formula", "text"]
+__all__ = ["format_formula", "ordered_terms", "text"]
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
 _RELATIONS = {">=": "≥", "<=": "≤", "==": "=", "!=": "≠"}
+
+
+def ordered_terms(terms: list[sympy.Expr]) -> list[sympy.Expr]:
+    """The terms of a sum in the order of hand-written size formulas.
+
+    Positive terms lead and the constant closes (``n - 4·k + 4`` rather than sympy's
+    ``-4·k + n + 4``), except that a sum never opens with a minus when it has a positive
+    term: ``29 - k`` rather than ``-k + 29``. Both printers (text and LaTeX) use it.
+
+    Parameters
+    ----------
+    terms : list of sympy.Expr
+        The terms of a sum, in sympy's order.
+
+    Returns
+    -------
+    list of sympy.Expr
+        The same terms, reordered.
+
+    Examples
+    --------
+    >>> n, k = sympy.symbols("n k", positive=True)
+    >>> ordered_terms([-4 * k, n, sympy.Integer(4)])
+    [n, -4*k, 4]
+    >>> ordered_terms([-k, sympy.Integer(29)])
+    [29, -k]
+    """
+    out = sorted(terms, key=lambda t: (t.is_number, t.could_extract_minus_sign()))
+    if out and out[0].could_extract_minus_sign():
+        first = next((t for t in out if not t.could_extract_minus_sign()), None)
+        if first is not None:
+            out.remove(first)
+            out.insert(0, first)
+    return out
 
 
 class _TextPrinter(StrPrinter):
@@ -29,10 +63,7 @@ class _TextPrinter(StrPrinter):
         return str(super()._print_Pow(expr, rational)).replace("**", "^")
 
     def _as_ordered_terms(self, expr: sympy.Expr, order: Any = None) -> list[sympy.Expr]:
-        # n - 4·k + 4 rather than sympy's -4·k + n + 4: positive terms lead, the constant
-        # closes, as in hand-written size formulas.
-        terms = super()._as_ordered_terms(expr, order=order)
-        return sorted(terms, key=lambda t: (t.is_number, t.could_extract_minus_sign()))
+        return ordered_terms(super()._as_ordered_terms(expr, order=order))
 
     def _print_Relational(self, expr: sympy.core.relational.Relational) -> str:
         op = _RELATIONS.get(expr.rel_op, expr.rel_op)
@@ -72,6 +103,8 @@ def text(expr: Any, *, atom: bool = False) -> str:
     >>> n, k = symcnn.symbols("n k")
     >>> text(32 * sympy.floor((n - k - 2) / 3) ** 2)
     '32·⌊(n - k - 2)/3⌋²'
+    >>> text(32 * (29 - k) ** 2)
+    '32·(29 - k)²'
     """
     expr = sympy.sympify(expr)
     out = _TextPrinter().doprint(expr).replace("*", "·")

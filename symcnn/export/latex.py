@@ -17,6 +17,7 @@ from sympy.printing.latex import LatexPrinter
 
 from ..canonical import as_ceiling
 from ..derivation import Derivation
+from ..printing import ordered_terms
 from ..shape import Shape
 from ._table import Row, rows, with_value
 
@@ -39,8 +40,7 @@ class _FormulaPrinter(LatexPrinter):
 
     def _as_ordered_terms(self, expr: sympy.Expr, order: Any = None) -> list[sympy.Expr]:
         # The order of symcnn.printing.text, so the LaTeX and the text tables read alike.
-        terms = super()._as_ordered_terms(expr, order=order)
-        return sorted(terms, key=lambda t: (t.is_number, t.could_extract_minus_sign()))
+        return ordered_terms(super()._as_ordered_terms(expr, order=order))
 
     def _print_floor(self, expr: sympy.floor, exp: str | None = None) -> str:
         ceiling = as_ceiling(expr.args[0])  # ⌊(H + 3)/4⌋ reads ⌈H/4⌉, as in the text table
@@ -79,6 +79,8 @@ def latex_formula(expr: Any, **settings: Any) -> str:
     64 \cdot \left\lfloor \left(n - 4 \cdot k + 4\right)/6 \right\rfloor^{2}
     >>> latex_formula(n - k + 1, symbol_names={n: "N"})
     'N - k + 1'
+    >>> latex_formula(32 * (29 - k) ** 2)
+    '32 \\cdot \\left(29 - k\\right)^{2}'
     """
     return _FormulaPrinter(settings).doprint(sympy.sympify(expr))
 

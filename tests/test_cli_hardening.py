@@ -1,0 +1,64 @@
+"""Hardening of the symcnn command and of the formula printers it relies on.
+
+Formulas at a partial point read as written by hand (``29 - k``, never ``-k + 29``).
+"""
+
+from __future__ import annotations
+
+import pytest
+import sympy
+
+import symcnn as sc
+from symcnn.export.latex import latex_formula
+
+
+# -- the order of terms ------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        (lambda n, k: 29 - k, "29 - k"),
+        (lambda n, k: 32 * (29 - k) ** 2, "32·(29 - k)²"),
+        (lambda n, k: 8 * k**2 * (29 - k) ** 2, "8·k²·(29 - k)²"),
+        (lambda n, k: sympy.floor((29 - k) / 3), "⌊(29 - k)/3⌋"),
+        (lambda n, k: sympy.Ge(29 - k, 3), "29 - k ≥ 3"),
+        # the canonical order is kept wherever a positive symbol leads
+        (lambda n, k: n - 4 * k + 4, "n - 4·k + 4"),
+        (lambda n, k: n - k, "n - k"),
+        (lambda n, k: -k - 2, "-k - 2"),
+        (lambda n, k: -k, "-k"),
+    ],
+)
+def test_text_puts_a_positive_term_first(nk, expr, expected):
+    assert sc.format_formula(expr(*nk)) == expected
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        (lambda n, k: 29 - k, "29 - k"),
+        (lambda n, k: 32 * (29 - k) ** 2, "32 \\cdot \\left(29 - k\\right)^{2}"),
+        (
+            lambda n, k: sympy.floor((29 - k) / 3),
+            "\\left\\lfloor \\left(29 - k\\right)/3 \\right\\rfloor",
+        ),
+        (lambda n, k: n - 4 * k + 4, "n - 4 \\cdot k + 4"),
+        (lambda n, k: -k - 2, "- k - 2"),
+    ],
+)
+def test_latex_puts_a_positive_term_first(nk, expr, expected):
+    assert latex_formula(expr(*nk)) == expected
+
+
+def test_tables_at_a_partial_point(nk):
+    n, k = nk
+    net = sc.Sequential(sc.Conv2d(1, 8, k), sc.Flatten(), input_shape=(1, n, n)).subs({n: 28})
+    assert [line.split("  ")[-1].strip() for line in sc.to_text(net).splitlines()] == [
+        "# products",
+        "-------------------------------",
+        "8·(29 - k)²·k² = 8·k²·(29 - k)²",
+        "0",
+        "8·k²·(29 - k)²",
+    ]
+    assert sc.to_latex(net).splitlines()[-3] == (
+        "total &  & $8 \\cdot k^{2} + 8$ & $8 \\cdot k^{2} \\cdot \\left(29 - k\\right)^{2}$ \\\\"
+    )
