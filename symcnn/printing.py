@@ -8,8 +8,9 @@ import sympy
 from sympy.printing.str import StrPrinter
 
 from .canonical import as_ceiling
+from .errors import SpecError
 
-__all__ = ["format_formula", "ordered_terms", "text"]
+__all__ = ["as_expression", "format_formula", "ordered_terms", "text"]
 
 _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
@@ -97,6 +98,23 @@ def text(expr: Any, *, atom: bool = False) -> str:
 
     ``atom=True`` parenthesizes a sum, for use as a factor (``32×(n - 4)×(n - 4)``).
 
+    Parameters
+    ----------
+    expr : sympy.Expr, sympy relation or int
+        The formula. Text is refused: parse it with :func:`symcnn.spec.parse_expression`.
+    atom : bool
+        Parenthesize a sum.
+
+    Returns
+    -------
+    str
+        The formula in the seed lecture's notation.
+
+    Raises
+    ------
+    SpecError
+        When ``expr`` is text (a ``str``) or not a formula at all.
+
     Examples
     --------
     >>> import symcnn
@@ -106,11 +124,58 @@ def text(expr: Any, *, atom: bool = False) -> str:
     >>> text(32 * (29 - k) ** 2)
     '32·(29 - k)²'
     """
-    expr = sympy.sympify(expr)
+    expr = as_expression(expr, "format_formula")
     out = _TextPrinter().doprint(expr).replace("*", "·")
     if atom and isinstance(expr, sympy.Add):
         return f"({out})"
     return out
+
+
+def as_expression(expr: Any, caller: str) -> Any:
+    """``expr`` as a sympy object, refusing text: converting a ``str`` would run it.
+
+    ``sympy.sympify`` evaluates a string as Python code, so a formula printer that took
+    text would run whatever it is given. Only objects sympy converts without parsing
+    (sympy objects, ints, floats, numpy numbers) are accepted.
+
+    Parameters
+    ----------
+    expr : Any
+        The formula.
+    caller : str
+        The public function's name, for the message.
+
+    Returns
+    -------
+    sympy.Basic
+        The formula as a sympy object.
+
+    Raises
+    ------
+    SpecError
+        For text (``str`` or ``bytes``) and for objects sympy cannot convert.
+
+    Examples
+    --------
+    >>> as_expression(3, "format_formula")
+    3
+    >>> as_expression("n - k", "format_formula")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.SpecError: format_formula takes a sympy expression or an integer, not text
+    ('n - k'): parse text with symcnn.spec.parse_expression
+    """
+    if isinstance(expr, (str, bytes)):
+        raise SpecError(
+            f"{caller} takes a sympy expression or an integer, not text ({expr!r}): "
+            "parse text with symcnn.spec.parse_expression"
+        )
+    try:
+        return sympy.sympify(expr, strict=True)
+    except sympy.SympifyError:
+        raise SpecError(
+            f"{caller} takes a sympy expression or an integer (got {type(expr).__name__})"
+        ) from None
 
 
 #: Public name of :func:`text`, re-exported as ``symcnn.format_formula``.

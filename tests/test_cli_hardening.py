@@ -62,3 +62,37 @@ def test_tables_at_a_partial_point(nk):
     assert sc.to_latex(net).splitlines()[-3] == (
         "total &  & $8 \\cdot k^{2} + 8$ & $8 \\cdot k^{2} \\cdot \\left(29 - k\\right)^{2}$ \\\\"
     )
+
+
+# -- the printers take formulas, never text ----------------------------------------------
+HOSTILE = "__import__('pathlib').Path('{}').touch()"
+
+
+@pytest.mark.parametrize("printer", [sc.format_formula, latex_formula])
+def test_printers_refuse_text_without_running_it(tmp_path, printer):
+    canary = tmp_path / "canary"
+    source = HOSTILE.format(canary)
+    name = printer.__name__ if printer is latex_formula else "format_formula"
+    with pytest.raises(sc.SpecError) as caught:
+        printer(source)
+    assert str(caught.value) == (
+        f"{name} takes a sympy expression or an integer, not text ({source!r}): "
+        "parse text with symcnn.spec.parse_expression"
+    )
+    assert not canary.exists()
+    with pytest.raises(sc.SpecError):
+        printer("n - k")
+
+
+@pytest.mark.parametrize("printer", [sc.format_formula, latex_formula])
+def test_printers_refuse_what_is_no_formula(printer):
+    with pytest.raises(sc.SpecError) as caught:
+        printer(object())
+    assert str(caught.value).endswith("takes a sympy expression or an integer (got object)")
+
+
+def test_printers_take_parsed_text_and_integers(nk):
+    expr = sc.spec.parse_expression("(n - k + 1) // 3")
+    assert sc.format_formula(expr) == "⌊(n - k + 1)/3⌋"
+    assert latex_formula(expr) == "\\left\\lfloor \\left(n - k + 1\\right)/3 \\right\\rfloor"
+    assert (sc.format_formula(105506), latex_formula(105506)) == ("105506", "105506")

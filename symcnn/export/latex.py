@@ -17,7 +17,7 @@ from sympy.printing.latex import LatexPrinter
 
 from ..canonical import as_ceiling
 from ..derivation import Derivation
-from ..printing import ordered_terms
+from ..printing import as_expression, ordered_terms
 from ..shape import Shape
 from ._table import Row, rows, with_value
 
@@ -69,7 +69,26 @@ class _FormulaPrinter(LatexPrinter):
 def latex_formula(expr: Any, **settings: Any) -> str:
     r"""A size formula as LaTeX math (without ``$``), products as ``\cdot``.
 
-    ``settings`` are sympy's LaTeX printer settings, e.g. ``symbol_names``.
+    ``settings`` are sympy's LaTeX printer settings, e.g. ``symbol_names``. Text is
+    refused, as by :func:`symcnn.format_formula`: parse it with
+    :func:`symcnn.spec.parse_expression` first.
+
+    Parameters
+    ----------
+    expr : sympy.Expr or int
+        The formula.
+    **settings : Any
+        sympy's LaTeX printer settings.
+
+    Returns
+    -------
+    str
+        The formula as LaTeX math.
+
+    Raises
+    ------
+    SpecError
+        When ``expr`` is text (a ``str``) or not a formula at all.
 
     Examples
     --------
@@ -82,7 +101,7 @@ def latex_formula(expr: Any, **settings: Any) -> str:
     >>> latex_formula(32 * (29 - k) ** 2)
     '32 \\cdot \\left(29 - k\\right)^{2}'
     """
-    return _FormulaPrinter(settings).doprint(sympy.sympify(expr))
+    return _FormulaPrinter(settings).doprint(as_expression(expr, "latex_formula"))
 
 
 # One pass, so the backslash of an escape is never escaped again.
