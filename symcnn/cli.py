@@ -152,6 +152,13 @@ def _parser() -> argparse.ArgumentParser:
         help="LaTeX: only the tabular, for \\input into a document with booktabs "
         "(default: a complete document pdflatex compiles)",
     )
+    table.add_argument(
+        "--names",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a name column with each layer's node name (text, markdown and latex; "
+        "default: shown for torch modules, whose names are their attribute paths)",
+    )
     table.set_defaults(run=_run_table)
 
     formula = commands.add_parser(
@@ -192,6 +199,14 @@ def _run_table(args: argparse.Namespace) -> str:
     fmt = args.format
     if args.fragment and fmt != "latex":
         raise _CommandError("--fragment applies to --format latex only", 2)
+    if args.names is not None and fmt in ("csv", "json"):
+        flag = "--names" if args.names else "--no-names"
+        raise _CommandError(
+            f"{flag} applies to text, markdown and latex tables (csv and json always hold "
+            "the names)",
+            2,
+        )
+    names = args.names
     if fmt == "latex":
         from .export.latex import to_latex
 
@@ -199,7 +214,7 @@ def _run_table(args: argparse.Namespace) -> str:
             options: dict[str, Any] = {"at": at, "both": True} if at else {"symbolic": True}
         else:
             options = {"at": at}
-        return to_latex(net, standalone=not args.fragment, **options)
+        return to_latex(net, standalone=not args.fragment, names=names, **options)
     if fmt in ("csv", "json"):
         from .export.records import to_csv, to_json
 
@@ -214,8 +229,8 @@ def _run_table(args: argparse.Namespace) -> str:
     else:
         from .export.text import to_text as render
     if args.symbolic:
-        return render(net, at=at)
-    return render(net.subs(at) if at else net)
+        return render(net, at=at, names=names)
+    return render(net.subs(at) if at else net, names=names)
 
 
 def _run_formula(args: argparse.Namespace) -> str:

@@ -110,6 +110,7 @@ def from_torch(module: Any, input_shape: Sequence[Any] | Sequence[Sequence[Any]]
         for m, training in modes:
             m.training = training
     net = _Converter(torch, traced).network(shapes)
+    net._graph.graph["source"] = "torch"  # tables show torch's node names by default
     _warn_unused(module, traced)
     return net
 

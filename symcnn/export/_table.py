@@ -18,7 +18,7 @@ from ..shape import Shape
 if TYPE_CHECKING:
     from ..network import Network
 
-__all__ = ["Row", "point", "rows", "with_value"]
+__all__ = ["Row", "point", "rows", "show_names", "with_value"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +91,37 @@ def rows(net: Network) -> list[Row]:
         )
     )
     return out
+
+
+def show_names(net: Network, names: bool | None) -> bool:
+    """Whether a table shows the node-name column: ``names``, or by default for torch.
+
+    A network built by :func:`symcnn.from_torch` names its nodes after the module's
+    attributes (``layer1.0.conv1``), which a reader needs to find the layer in the model;
+    symcnn's own names (``conv1``) repeat the description and are left out by default.
+
+    Parameters
+    ----------
+    net : Network
+        The network the table shows.
+    names : bool or None
+        The caller's choice; None for the default.
+
+    Returns
+    -------
+    bool
+        Whether to show the column.
+
+    Examples
+    --------
+    >>> import symcnn as sc
+    >>> net = sc.Sequential(sc.Linear(2, 1), input_shape=(2,))
+    >>> show_names(net, None), show_names(net, True)
+    (False, True)
+    """
+    if names is not None:
+        return bool(names)
+    return net.graph.graph.get("source") == "torch"
 
 
 def point(net: Network, at: Mapping[Any, Any]) -> Network:

@@ -19,7 +19,7 @@ from ..canonical import as_ceiling
 from ..derivation import Derivation
 from ..printing import as_expression, ordered_terms
 from ..shape import Shape
-from ._table import Row, rows, with_value
+from ._table import Row, rows, show_names, with_value
 
 if TYPE_CHECKING:
     from ..network import Network
@@ -153,7 +153,7 @@ def to_latex(
     symbolic: bool = False,
     both: bool = False,
     standalone: bool = False,
-    names: bool = False,
+    names: bool | None = None,
     caption: str | None = None,
     label: str | None = None,
     symbol_names: Mapping[sympy.Symbol, str] | None = None,
@@ -173,8 +173,10 @@ def to_latex(
         The formulas and, next to them, their values at ``at`` with the derivation.
     standalone : bool
         A complete document for ``pdflatex`` (landscape, shrunk to fit when wider).
-    names : bool
-        Add a first column with each layer's node name.
+    names : bool, optional
+        Add a first column, ``name``, with each layer's node name. By default it is shown
+        for networks built by :func:`symcnn.from_torch` (whose node names are the module's
+        attribute paths) and left out otherwise.
     caption, label : str, optional
         Put the table in a ``table`` float with this caption (escaped) and label.
     symbol_names : mapping, optional
@@ -216,6 +218,7 @@ def to_latex(
     if label is not None and not re.fullmatch(r"[A-Za-z0-9:_.\-]+", label):
         raise ValueError(f"a LaTeX label takes letters, digits and :_.- only (got {label!r})")
     cells = _Cells(dict(symbol_names or {}))
+    names = show_names(net, names)
     if both and at is not None:
         tabular = _both_table(cells, net, net.subs(at), names)
     else:
@@ -291,7 +294,7 @@ _HEADERS = ("input size / layer information", "output size", r"\# parameters", r
 
 
 def _table(cells: _Cells, table: list[Row], symbolic: bool, names: bool) -> str:
-    header = _line(["layer"] * names + list(_HEADERS))
+    header = _line(["name"] * names + list(_HEADERS))
     lines = [
         _line(
             [
@@ -311,7 +314,7 @@ def _both_table(cells: _Cells, net: Network, fixed: Network, names: bool) -> str
     first = 2 + names  # the first formula column, counted from 1
     groups = _line([""] * (1 + names) + [rf"\multicolumn{{2}}{{c}}{{{h}}}" for h in _HEADERS[1:]])
     rules = "".join(rf"\cmidrule(lr){{{c}-{c + 1}}}" for c in range(first, first + 6, 2))
-    header = _line(["layer"] * names + [_HEADERS[0]] + ["formula", cells.point(fixed)] * 3)
+    header = _line(["name"] * names + [_HEADERS[0]] + ["formula", cells.point(fixed)] * 3)
     lines = [
         _line(
             [

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._table import show_names
 from .text import text_table
 
 if TYPE_CHECKING:
@@ -18,12 +19,29 @@ __all__ = ["to_html", "to_markdown"]
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_<>\[\]|])")
 
 
-def to_markdown(net: Network, *, at: Mapping[Any, Any] | None = None) -> str:
+def to_markdown(
+    net: Network, *, at: Mapping[Any, Any] | None = None, names: bool | None = None
+) -> str:
     r"""The network as a GitHub-flavoured Markdown table, the cells of :func:`to_text`.
 
     Layer descriptions are code spans; a cell of several lines (formula above value,
     with ``at``) is joined with ``<br>``; ``|`` and Markdown's other special characters
     are escaped.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    at : mapping, optional
+        A point such as ``{n: 28, k: 5}``: each formula with its value there below it.
+    names : bool, optional
+        Add a ``name`` column of node names; by default only for networks built by
+        :func:`symcnn.from_torch` (see :func:`symcnn.to_text`).
+
+    Returns
+    -------
+    str
+        The table.
 
     Examples
     --------
@@ -34,19 +52,36 @@ def to_markdown(net: Network, *, at: Mapping[Any, Any] | None = None) -> str:
     | 0   | `nn.Linear(2, 1)` | 2          | 1           | 2+1 = 3      | 2          |
     |     | total             |            |             | 3            | 2          |
     """
-    headers, rows = text_table(net, at=at)
+    shown = show_names(net, names)
+    headers, rows = text_table(net, at=at, names=shown)
+    layer = 1 + shown  # the description's column
     table = [[_text(h) for h in headers]]
     for i, row in enumerate(rows):
         code = i < len(rows) - 1  # the totals row's "total" is a word, not code
-        table.append([_code(c) if code and j == 1 else _text(c) for j, c in enumerate(row)])
+        table.append([_code(c) if code and j == layer else _text(c) for j, c in enumerate(row)])
     widths = [max(3, *(len(r[j]) for r in table)) for j in range(len(headers))]
     lines = [_pipe(r, widths) for r in table]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)
 
 
-def to_html(net: Network, *, at: Mapping[Any, Any] | None = None) -> str:
+def to_html(net: Network, *, at: Mapping[Any, Any] | None = None, names: bool | None = None) -> str:
     """The network as an HTML table, the cells of :func:`to_text`, every cell escaped.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    at : mapping, optional
+        A point such as ``{n: 28, k: 5}``: each formula with its value there below it.
+    names : bool, optional
+        Add a ``name`` column of node names; by default only for networks built by
+        :func:`symcnn.from_torch` (see :func:`symcnn.to_text`).
+
+    Returns
+    -------
+    str
+        The ``<table>`` element.
 
     Examples
     --------
@@ -60,14 +95,16 @@ def to_html(net: Network, *, at: Mapping[Any, Any] | None = None) -> str:
     <tfoot><tr><td></td><td>total</td><td></td><td></td><td>3</td><td>2</td></tr></tfoot>
     </table>
     """
-    headers, rows = text_table(net, at=at)
+    shown = show_names(net, names)
+    headers, rows = text_table(net, at=at, names=shown)
     *layers, total = rows
+    layer = 1 + shown  # the description's column
 
     def tr(cells: Sequence[str], tag: str = "td", code: bool = False) -> str:
         out = []
         for j, cell in enumerate(cells):
             inner = html.escape(cell).replace("\n", "<br>")
-            if code and j == 1:
+            if code and j == layer:
                 inner = f"<code>{inner}</code>"
             out.append(f"<{tag}>{inner}</{tag}>")
         return "<tr>" + "".join(out) + "</tr>"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ..derivation import Derivation
 from ..printing import text
 from ..shape import Shape
-from ._table import Row, rows, with_value
+from ._table import Row, rows, show_names, with_value
 
 if TYPE_CHECKING:
     from ..network import Network
@@ -16,13 +16,29 @@ if TYPE_CHECKING:
 __all__ = ["count_text", "grid", "text_table", "to_text"]
 
 
-def to_text(net: Network, *, at: Mapping[Any, Any] | None = None) -> str:
+def to_text(net: Network, *, at: Mapping[Any, Any] | None = None, names: bool | None = None) -> str:
     """The network as a text table: one row per layer, then the totals.
 
     Counts show their derivation (``32·(5²+1) = 832``), as on the seed slide; for a
     symbolic network the cells are formulas. With ``at`` (a substitution such as
     ``{n: 28, k: 5}``) every cell holds the formula and, below it, its value at that
     point; the input-size column is then left out, being the previous row's output.
+
+    Parameters
+    ----------
+    net : Network
+        The network.
+    at : mapping, optional
+        A point such as ``{n: 28, k: 5}``: each formula with its value there below it.
+    names : bool, optional
+        Add a ``name`` column with each layer's node name after the ``#`` column. By
+        default it is shown for networks built by :func:`symcnn.from_torch` (whose node
+        names are the module's attribute paths) and left out otherwise.
+
+    Returns
+    -------
+    str
+        The table, lines joined by newlines.
 
     Examples
     --------
@@ -41,18 +57,37 @@ def to_text(net: Network, *, at: Mapping[Any, Any] | None = None) -> str:
                                        2×3×3              2·(3²+1) = 20  2·3²·3² = 162
        total                           2×(n - 2)×(n - 2)  20             18·(n - 2)²
                                        2×3×3              20             162
+    >>> print(to_text(sc.Sequential(sc.Linear(2, 1), input_shape=(2,)), names=True))
+    #  name     layer            input size  output size  # parameters  # products
+    -  -------  ---------------  ----------  -----------  ------------  ----------
+    0  linear1  nn.Linear(2, 1)  2           1            2+1 = 3       2
+                total                                     3             2
     """
-    return grid(*text_table(net, at=at))
+    return grid(*text_table(net, at=at, names=names))
 
 
 def text_table(
-    net: Network, *, at: Mapping[Any, Any] | None = None
+    net: Network, *, at: Mapping[Any, Any] | None = None, names: bool | None = None
 ) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
     """The headers and rows of :func:`to_text`, each cell plain text, maybe several lines.
 
     The last row holds the totals. :func:`symcnn.export.markdown.to_markdown` writes the
-    same cells as a Markdown table.
+    same cells as a Markdown table. With the ``name`` column (``names``, see
+    :func:`to_text`) the description is the third cell of a row, else the second.
     """
+    headers, table = _cells(net, at)
+    if not show_names(net, names):
+        return headers, table
+    named = [r.name if not r.is_total else "" for r in rows(net)]
+    return (
+        (headers[0], "name", *headers[1:]),
+        [(row[0], name, *row[1:]) for row, name in zip(table, named, strict=True)],
+    )
+
+
+def _cells(
+    net: Network, at: Mapping[Any, Any] | None
+) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
     if at is None:
         headers: tuple[str, ...] = (
             "#",
