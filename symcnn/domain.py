@@ -12,7 +12,7 @@ same symbol is dropped.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import sympy
@@ -20,6 +20,8 @@ from sympy.logic.boolalg import Boolean, BooleanFalse, BooleanTrue
 
 from .canonical import canonical
 from .condition import Condition, decidable
+from .errors import SolverError
+from .guard import Budget, asking
 
 __all__ = ["simplify_domain", "simplify_relation"]
 
@@ -140,46 +142,116 @@ def simplify_domain(
     (n >= 4*k + 2,)
     """
     prefer = list(prefer)
-    kept: list[Boolean] = []
+    budget = Budget(SIMPLIFY_SECONDS)
+    kept: dict[Boolean, None] = {}  # ordered, and a repeat is found at once
     for rel in relations:
-        rel = simplify_relation(rel, prefer)
+        if not budget.spent():  # past the budget, relations stay as the layers state them
+            rel = _simplified(rel, prefer)
         if isinstance(rel, BooleanFalse):
             return (sympy.false,)
-        if isinstance(rel, BooleanTrue) or rel in kept:
+        if not isinstance(rel, BooleanTrue):
+            kept[rel] = None
+    try:
+        with asking("simplifying the domain"):
+            pinned = _pin_equalities(list(kept))
+            if sympy.false in pinned:
+                return (sympy.false,)
+            pruned = _strongest_bounds(_drop_implied_by_divisibility(pinned))
+            lows = _lower_bounds(pruned)
+            return tuple(r for r in pruned if not _follows_from_bounds(r, lows))
+    except SolverError:  # each relation is already exact: less simple is still right
+        return tuple(kept)
+
+
+#: Seconds :func:`simplify_domain` spends simplifying relations one by one; the rest are
+#: kept as the layers state them (exact, only longer). A chain of 1,000 layers needs ~1 s.
+SIMPLIFY_SECONDS = 10.0
+
+
+def _simplified(rel: Boolean, prefer: list[sympy.Symbol]) -> Boolean:
+    """:func:`simplify_relation`, or ``rel`` itself where sympy fails on it."""
+    try:
+        with asking(f"simplifying {rel}"):
+            return simplify_relation(rel, prefer)
+    except SolverError:
+        return rel
+
+
+def _strongest_bounds(relations: list[Boolean]) -> list[Boolean]:
+    """Drop each bound ``x >= c`` (``x <= c``) that a stronger one on the same symbol implies.
+
+    The candidates on each symbol are sorted, strongest first, by their value at a large
+    sample point; one pass then keeps the bounds no kept one implies. A chain of n layers
+    asks n bounds ``n >= j·k - j + 1``: each is compared with the one strongest, not with
+    every other (the sort only orders the work; :func:`_implies` decides every drop).
+    """
+    groups: dict[tuple[Any, type], list[Boolean]] = {}
+    for rel in relations:
+        if isinstance(rel, (sympy.Ge, sympy.Le)) and rel.lhs.is_Symbol:
+            groups.setdefault((rel.lhs, type(rel)), []).append(rel)
+    dropped: set[Boolean] = set()
+    for (_, kind), bounds in groups.items():
+        if len(bounds) < 2:
             continue
-        kept.append(rel)
-    kept = _pin_equalities(kept)
-    if sympy.false in kept:
-        return (sympy.false,)
-    kept = _drop_implied_by_divisibility(kept)
-    kept = [r for r in kept if not any(_implies(o, r) for o in kept if o is not r)]
-    return tuple(r for r in kept if not _follows_from_bounds(r, [o for o in kept if o is not r]))
+        sign = -1 if kind is sympy.Ge else 1
+        kept: list[Boolean] = []
+        for rel in sorted(bounds, key=lambda r: sign * _sample(r.rhs)):
+            if any(_implies(k, rel) for k in kept):
+                dropped.add(rel)
+                continue
+            for k in [k for k in kept if _implies(rel, k)]:
+                kept.remove(k)
+                dropped.add(k)
+            kept.append(rel)
+    return [r for r in relations if r not in dropped]
 
 
-def _follows_from_bounds(rel: Boolean, others: list[Any]) -> bool:
-    """Whether a polynomial ``e >= 0`` holds wherever the others' lower bounds ``x >= c`` do.
+def _sample(e: sympy.Expr) -> float:
+    """``e`` at a point where every symbol is large: an order for candidates, never a proof."""
+    value = e.xreplace({s: sympy.Integer(2**20 + 7) for s in e.free_symbols})
+    return float(value) if value.is_number and value.is_real else 0.0
+
+
+def _lower_bounds(relations: list[Boolean]) -> dict[sympy.Symbol, sympy.Expr]:
+    """The largest number c of each bound ``x >= c``."""
+    lows: dict[sympy.Symbol, sympy.Expr] = {}
+    for o in relations:
+        if _bound_of(o, o.lhs, sympy.Ge) and o.lhs.is_Symbol:
+            lows[o.lhs] = max(lows.get(o.lhs, o.rhs), o.rhs)
+    return lows
+
+
+def _follows_from_bounds(rel: Boolean, lows: Mapping[sympy.Symbol, sympy.Expr]) -> bool:
+    """Whether a polynomial ``e >= 0`` holds wherever the lower bounds ``x >= c`` do.
 
     With ``x = c + t`` for each bounded symbol, ``e`` becomes a polynomial in ``t >= 0``
     whose coefficients, all nonnegative, prove it: a flattened (H - 2)·(W - 2) ≥ 1 follows
-    from H ≥ 3 and W ≥ 3. A sufficient test, never a wrong drop.
+    from H ≥ 3 and W ≥ 3. A sufficient test, never a wrong drop. The bounds themselves
+    are not tested: :func:`_strongest_bounds` has kept one per symbol.
     """
     if not isinstance(rel, (sympy.Ge, sympy.Le)) or rel.has(sympy.floor, sympy.ceiling, sympy.Mod):
         return False
+    if _bound_of(rel, rel.lhs, sympy.Ge) and rel.lhs.is_Symbol:
+        return False
     e = rel.lhs - rel.rhs if isinstance(rel, sympy.Ge) else rel.rhs - rel.lhs
-    lows: dict[sympy.Symbol, sympy.Expr] = {}
-    for o in others:
-        if _bound_of(o, o.lhs, sympy.Ge) and o.lhs.is_Symbol:
-            lows[o.lhs] = max(lows.get(o.lhs, o.rhs), o.rhs)
     if not e.free_symbols or not e.free_symbols <= set(lows):
         return False
+    return _nonnegative(e, lows)
+
+
+def _nonnegative(e: sympy.Expr, lows: Mapping[sympy.Symbol, Any]) -> bool:
+    """Whether ``e`` is provably ``>= 0`` where each symbol x is at least ``lows[x]``.
+
+    Sufficient, never wrong: after ``x = lows[x] + t`` every coefficient of the polynomial
+    in the ``t >= 0`` must be nonnegative.
+    """
     shift = {x: c + sympy.Dummy(f"t_{x}", nonnegative=True) for x, c in lows.items()}
-    shifted = sympy.expand(e.subs(shift))
+    shifted = sympy.expand(e.xreplace(shift))
+    if shifted.is_Number:
+        return bool(shifted >= 0)
     if not shifted.is_polynomial(*shifted.free_symbols):
         return False
-    terms = (
-        sympy.Poly(shifted, *shifted.free_symbols).coeffs() if shifted.free_symbols else [shifted]
-    )
-    return all(c >= 0 for c in terms)
+    return all(c >= 0 for c in sympy.Poly(shifted, *shifted.free_symbols).coeffs())
 
 
 def _pin_equalities(relations: list[Boolean]) -> list[Boolean]:
@@ -248,7 +320,7 @@ def _drop_implied_by_divisibility(relations: list[Boolean]) -> list[Boolean]:
     A 4-level U-Net's skip connections each ask ``2^i·⌊n/2^i⌋ = n``-like equalities and
     its pooling ``n >= 16``; all follow from ``n mod 16 = 0`` (n positive).
     """
-    t = sympy.Symbol("t", integer=True, positive=True)
+    t = sympy.Dummy("t", integer=True, positive=True)  # never equal to a user's symbol
     out = list(relations)
     for rel in relations:
         if not (isinstance(rel, sympy.Eq) and isinstance(rel.lhs, sympy.Mod) and rel.rhs == 0):
@@ -267,15 +339,31 @@ def _holds(rel: Boolean) -> bool:
 
 
 def _implies(stronger: Boolean, weaker: Boolean) -> bool:
-    """Whether one bound on a symbol makes another on the same symbol redundant."""
+    """Whether one bound on a symbol makes another on the same symbol redundant.
+
+    ``x >= a`` implies ``x >= b`` where ``a - b >= 0`` for every value of the symbols,
+    proved by :func:`_nonnegative` (each symbol at least 1, or 0 if nonnegative), or by
+    sympy where that sufficient test cannot tell.
+    """
     if type(stronger) is not type(weaker) or not isinstance(stronger, (sympy.Ge, sympy.Le)):
         return False
-    if stronger.lhs != weaker.lhs or not stronger.lhs.is_Symbol:
+    if stronger.lhs != weaker.lhs or not stronger.lhs.is_Symbol or stronger == weaker:
         return False
     gap = stronger.rhs - weaker.rhs
     if not decidable(gap):
         return False
     if isinstance(stronger, sympy.Le):
         gap = -gap
-    # strictly stronger, or equal but listed first (handled by the duplicate check)
-    return bool(gap.is_positive)
+    lows = {s: _lowest(s) for s in gap.free_symbols}
+    if None not in lows.values() and _nonnegative(gap, lows):
+        return True
+    return bool(gap.is_nonnegative)
+
+
+def _lowest(s: sympy.Symbol) -> int | None:
+    """The least value a symbol's assumptions allow: 1 if positive, 0 if nonnegative."""
+    if s.is_positive and s.is_integer:
+        return 1
+    if s.is_nonnegative and s.is_integer:
+        return 0
+    return None

@@ -11,6 +11,7 @@ __all__ = [
     "GraphError",
     "GraphvizError",
     "ShapeError",
+    "SolverError",
     "SpecError",
     "SymcnnError",
     "UnsupportedLayerError",
@@ -39,6 +40,14 @@ class UnsupportedLayerError(SymcnnError, TypeError):
 
 class SpecError(SymcnnError, ValueError):
     """Text a user typed (a network spec, a size assignment) could not be parsed."""
+
+
+class SolverError(SymcnnError, ArithmeticError):
+    """sympy failed, or ran past its budget, on a question symcnn asked it.
+
+    The message names the question (a layer's rule, ``min_input(n)``, ...) and what sympy
+    said; nothing is guessed in its place.
+    """
 
 
 class GraphvizError(SymcnnError, RuntimeError):

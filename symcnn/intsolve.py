@@ -19,10 +19,12 @@ import sympy
 from sympy.logic.boolalg import Boolean, BooleanFalse, BooleanTrue
 
 from .errors import SymcnnError
+from .printing import text
 
 __all__ = ["largest_integer", "smallest_integer"]
 
-_t = sympy.Symbol("t", real=True)
+#: The residue-class unknown: a Dummy, so that no user symbol named ``t`` can meet it.
+_t = sympy.Dummy("t", real=True)
 
 
 def smallest_integer(relations: Iterable[Boolean], x: sympy.Symbol, lower: int = 1) -> int | None:
@@ -111,6 +113,11 @@ def _linear_parts(atom: Any, x: sympy.Symbol) -> tuple[sympy.Rational, sympy.Rat
     arg = sympy.expand(atom.args[0])
     if _rounding_atoms(arg):
         raise SymcnnError(f"cannot solve exactly: {atom} nests a floor the canonical form keeps")
+    if not arg.is_polynomial(x):
+        raise SymcnnError(
+            f"cannot solve exactly for {x}: {text(atom)} is not a floor of a linear function "
+            f"of {x}"
+        )
     poly = sympy.Poly(arg, x)
     if poly.degree() > 1 or not all(c.is_Rational for c in poly.all_coeffs()):
         raise SymcnnError(f"cannot solve exactly: {atom} is not a floor of a linear function")

@@ -253,6 +253,7 @@ def test_public_api_snapshot():
             "Sequential",
             "Shape",
             "ShapeError",
+            "SolverError",
             "SiLU",
             "Sigmoid",
             "SpecError",

@@ -1,0 +1,65 @@
+"""The boundary between symcnn and sympy: failures inside sympy become a SolverError.
+
+sympy raises what its algorithms meet — ``PolynomialError`` for a symbol under a division,
+``RecursionError`` for a deep expression, ``NotImplementedError`` for an equation it cannot
+solve. None of those should reach a user as a traceback, nor be mistaken for an answer:
+:func:`asking` re-raises them as :class:`~symcnn.errors.SolverError`, naming the question.
+:class:`Budget` bounds the time of a question made of many sympy calls; it is checked
+between calls, so one call is never interrupted and no state is left half-changed.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from .errors import SolverError, SymcnnError
+
+__all__ = ["Budget", "asking"]
+
+
+@contextmanager
+def asking(question: str) -> Iterator[None]:
+    """Run sympy on ``question``; any failure but a symcnn error becomes a SolverError.
+
+    Examples
+    --------
+    >>> with asking("the smallest n"):
+    ...     raise NotImplementedError("no algorithm")
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.SolverError: the smallest n: sympy failed (NotImplementedError: no algorithm)
+    """
+    try:
+        yield
+    except SymcnnError:
+        raise
+    except RecursionError:
+        raise SolverError(
+            f"{question}: the expression is nested too deeply for sympy (RecursionError)"
+        ) from None
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as err:  # sympy's own errors have no common base
+        detail = " ".join(str(err).split())[:300]
+        raise SolverError(f"{question}: sympy failed ({type(err).__name__}: {detail})") from err
+
+
+class Budget:
+    """A time budget for a question that sympy answers in many steps.
+
+    Examples
+    --------
+    >>> budget = Budget(10.0)
+    >>> budget.spent()
+    False
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._end = time.perf_counter() + seconds
+
+    def spent(self) -> bool:
+        """Whether the time is up."""
+        return time.perf_counter() > self._end
