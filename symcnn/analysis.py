@@ -6,13 +6,15 @@ exposes each as a method.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import sympy
-from sympy.logic.boolalg import Boolean
+from sympy.logic.boolalg import Boolean, BooleanAtom
 
-from .errors import ShapeError, SymcnnError
+from .errors import ShapeError, SpecError, SymcnnError
+from .guard import asking
 from .intsolve import largest_integer, smallest_integer
 from .record import LayerRecord
 
@@ -25,6 +27,7 @@ __all__ = [
     "is_valid",
     "largest",
     "leading_term",
+    "requirement",
     "smallest",
     "violation",
 ]
@@ -78,9 +81,63 @@ def _relations(
     if x in resolved:
         raise SymcnnError(f"{x} is both the unknown and given a value")
     bound = net.subs(resolved) if resolved else net
-    relations = [*bound.constraints, *(sympy.sympify(r).subs(resolved) for r in require)]
+    wanted = [requirement(r, net.free_symbols) for r in require]
+    relations = [*bound.constraints, *(r.subs(resolved) for r in wanted)]
     lower = 1 if x.is_positive else 0
     return x, relations, lower
+
+
+_COMPARISON = re.compile(r"(<=|>=|==|!=|<|>)")
+_RELATIONS = {
+    "<=": sympy.Le, ">=": sympy.Ge, "==": sympy.Eq, "!=": sympy.Ne, "<": sympy.Lt, ">": sympy.Gt
+}  # fmt: skip
+
+
+def requirement(item: Any, symbols: Iterable[sympy.Symbol]) -> Boolean:
+    """A relation to meet, given as a sympy relation or as text such as ``"n <= 512"``.
+
+    Text is read by the spec parser's whitelist (:func:`symcnn.spec.parse_expression` on
+    each side of one comparison), never run; its names must be symbols of the network.
+
+    Examples
+    --------
+    >>> import symcnn as sc
+    >>> n = sc.symbols("n")
+    >>> requirement("2*n // 3 >= 7", [n])
+    floor(2*n/3) >= 7
+    >>> requirement("__import__('os')", [n])
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.SpecError: a requirement is one comparison such as 'n <= 512' (got
+    "__import__('os')")
+    """
+    if isinstance(item, bool):
+        return sympy.true if item else sympy.false
+    if isinstance(item, (sympy.core.relational.Relational, BooleanAtom)):
+        return item
+    if not isinstance(item, str):
+        raise SymcnnError(
+            f"a requirement is a sympy relation such as net.products <= 10**9, or text such "
+            f"as 'n <= 512' (got {type(item).__name__} {item!r:.60})"
+        )
+    from .spec import parse_expression
+
+    parts = _COMPARISON.split(item)
+    if len(parts) != 3:
+        raise SpecError(f"a requirement is one comparison such as 'n <= 512' (got {item!r:.80})")
+    lhs, op, rhs = parts
+    left, right = parse_expression(lhs), parse_expression(rhs)
+    by_name = {str(s): s for s in symbols}
+    mapping = {}
+    for s in left.free_symbols | right.free_symbols:
+        if str(s) not in by_name:
+            known = ", ".join(sorted(by_name)) or "none"
+            raise SpecError(
+                f"the requirement {item!r:.80} names {s}, not a symbol of this network "
+                f"(its symbols: {known})"
+            )
+        mapping[s] = by_name[str(s)]
+    return _RELATIONS[op](left.xreplace(mapping), right.xreplace(mapping))
 
 
 def smallest(
@@ -97,7 +154,8 @@ def smallest(
     size. Raises :class:`~symcnn.errors.ShapeError` when no value works.
     """
     x, relations, lower = _relations(net, x, fixed, require)
-    value = smallest_integer(relations, x, lower)
+    with asking(f"the smallest {x}{_given(fixed)}"):
+        value = smallest_integer(relations, x, lower)
     if value is None:
         raise ShapeError(f"no value of {x} makes the network valid{_given(fixed)}")
     return value
@@ -116,7 +174,8 @@ def largest(
     <= 10**9])`` is the largest input whose products stay within a budget.
     """
     x, relations, lower = _relations(net, x, fixed, require)
-    value = largest_integer(relations, x, lower)
+    with asking(f"the largest {x}{_given(fixed)}"):
+        value = largest_integer(relations, x, lower)
     if value is None:
         raise ShapeError(f"no value of {x} makes the network valid{_given(fixed)}")
     return value
