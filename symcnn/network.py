@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import sympy
@@ -86,6 +87,7 @@ class Network:
         self._domain: tuple[tuple[str, Condition], ...] | None = None
         self._free_symbols: frozenset[sympy.Symbol] | None = None
         self._totals: dict[str, sympy.Expr] = {}
+        self._read_only: nx.DiGraph | None = None
 
     # -- derivation ---------------------------------------------------------------------
     def _derive(self) -> tuple[LayerRecord, ...]:
@@ -191,8 +193,30 @@ class Network:
     # -- the graph and its records ------------------------------------------------------
     @property
     def graph(self) -> nx.DiGraph:
-        """The annotated graph: each node has ``"layer"`` and ``"record"`` attributes."""
-        return self._graph
+        """The annotated graph, read-only: each node has ``"layer"`` and ``"record"``.
+
+        A network is a value: its totals, domain and records are derived once, so the
+        graph it answers for cannot change under it. The graph is frozen (networkx's
+        :func:`~networkx.freeze`) and its node, edge and graph attributes are read-only
+        mappings; to change a network, copy the graph (``networkx.DiGraph(net.graph)``),
+        change the copy and build a new ``Network`` from it.
+
+        Examples
+        --------
+        >>> import networkx as nx, symcnn as sc
+        >>> net = sc.Sequential(sc.Conv2d(1, 8, 3), input_shape=(1, 28, 28))
+        >>> net.graph.nodes["conv1"]["layer"] = sc.Conv2d(1, 16, 3)
+        Traceback (most recent call last):
+        ...
+        TypeError: 'mappingproxy' object does not support item assignment
+        >>> g = nx.DiGraph(net.graph)
+        >>> g.nodes["conv1"]["layer"] = sc.Conv2d(1, 16, 3)
+        >>> sc.Network(g).params, net.params
+        (160, 80)
+        """
+        if self._read_only is None:
+            self._read_only = _read_only(self._graph)
+        return self._read_only
 
     @property
     def layers(self) -> tuple[LayerRecord, ...]:
@@ -312,7 +336,17 @@ class Network:
         That is the memory a forward pass needs when it keeps every activation, as
         training does; in-place layers (``ReLU(inplace=True)``) are counted as separate
         tensors, and parameters, buffers and gradients are not included.
+        ``bytes_per_element`` is a positive whole number (4 for float32, 2 for bfloat16).
         """
+        if (
+            isinstance(bytes_per_element, bool)
+            or not isinstance(bytes_per_element, int)
+            or bytes_per_element < 1
+        ):
+            raise ShapeError(
+                "activation_memory: bytes_per_element must be a positive whole number, such "
+                f"as 4 for float32 (got {bytes_per_element!r})"
+            )
         elements = sympy.Add(*(i.shape.numel for i in self.inputs), self.output_elements)
         return bytes_per_element * elements
 
@@ -371,6 +405,17 @@ class Network:
         Shape((8, 26, 26))
         """
         resolved = self._resolve(mapping)
+        if any(v.free_symbols & resolved.keys() for v in resolved.values()):
+            # sympy substitutes one key after another: {H: W, W: H} would give W, W. Each
+            # symbol goes to a stand-in first, so that every value is put in at once.
+            stand_in = {s: sympy.Dummy(s.name, **s.assumptions0) for s in resolved}
+            step = self._substituted(stand_in, {})
+            return step._substituted({stand_in[s]: v for s, v in resolved.items()}, resolved)
+        return self._substituted(resolved, resolved)
+
+    def _substituted(
+        self, resolved: Mapping[sympy.Symbol, Any], shown: Mapping[sympy.Symbol, Any]
+    ) -> Network:
         memo: dict[int, Layer] = {}
         import networkx as nx
 
@@ -382,7 +427,8 @@ class Network:
             graph.add_node(node, **{NODE_LAYER: memo[id(layer)]})
         graph.add_edges_from(self._graph.edges(data=True))
         new = object.__new__(type(self))
-        Network.__init__(new, graph, bindings={**self._bindings, **resolved})
+        bindings = {s: v for s, v in self._bindings.items() if not isinstance(s, sympy.Dummy)}
+        Network.__init__(new, graph, bindings={**bindings, **shown})
         return new
 
     def _resolve(self, mapping: Mapping[Any, Any]) -> dict[sympy.Symbol, sympy.Expr]:
@@ -729,6 +775,30 @@ def _default_names(layers: Iterable[Any]) -> list[str]:
         counts[kind] = counts.get(kind, 0) + 1
         names.append(f"{kind}{counts[kind]}")
     return names
+
+
+def _read_only(graph: nx.DiGraph) -> nx.DiGraph:
+    """A frozen copy of ``graph`` whose attribute mappings cannot be written either.
+
+    :func:`networkx.freeze` stops adding and removing nodes and edges, but leaves each
+    node's and edge's attribute dict writable; those become read-only mappings here.
+    """
+    import networkx as nx
+
+    view = nx.DiGraph()
+    view.add_nodes_from(graph.nodes(data=True))
+    view.add_edges_from(graph.edges(data=True))
+    for node, data in view._node.items():
+        view._node[node] = MappingProxyType(data)
+    for u, targets in view._succ.items():
+        for v, data in targets.items():
+            targets[v] = view._pred[v][u] = MappingProxyType(data)
+    attributes = {
+        key: tuple(value) if isinstance(value, list) else value
+        for key, value in graph.graph.items()
+    }
+    view.graph = MappingProxyType(attributes)
+    return nx.freeze(view)
 
 
 def _topological_order(graph: nx.DiGraph) -> list[Any]:

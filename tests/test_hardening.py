@@ -1,0 +1,151 @@
+"""Never a wrong number, never a sympy traceback: hostile symbols, text and graphs."""
+
+from __future__ import annotations
+
+import networkx as nx
+import pytest
+import sympy
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import symcnn as sc
+from symcnn import strategies as scst
+
+# Every name the library gives a symbol of its own, or a variable of code it generates:
+# a user's symbol of the same name must never meet it.
+INTERNAL_NAMES = [
+    "t", "_t", "y", "x", "u", "t_n", "t_t", "t_k", "a0", "a1", "_W", "_formula",
+    "np", "floor", "Dummy", "n", "k", "k1", "k2", "H", "W", "D", "L", "c",
+]  # fmt: skip
+
+
+def test_a_user_symbol_named_t_keeps_its_condition():
+    c, t = sc.symbols("c t")
+    net = sc.Sequential(
+        sc.Conv2d(c, c, 1, groups=2), sc.Flatten(), sc.Linear(2 * t, 10), input_shape=(c, 1, 1)
+    )
+    assert net.constraints == (sympy.Eq(sympy.Mod(c, 2), 0), sympy.Eq(c, 2 * t))
+    assert not net.is_valid({c: 4, t: 5})
+    with pytest.raises(sc.ShapeError, match=r"in_features = 2\*t .*\(c=4, t=5\)"):
+        net.evaluate("params", c=4, t=5)
+    assert net.evaluate("params", c=10, t=5) == 10 * 5 + 10 + 10 * 10 + 10
+
+
+def test_a_user_symbol_named_t_in_min_input():
+    t = sc.symbols("t")
+    net = sc.Sequential(sc.Conv2d(1, 1, 3, stride=2), sc.MaxPool2d(3), input_shape=(1, t, t))
+    assert net.min_input(t) == 7
+    assert net.largest(t, require=[net.output_shape[1] <= 4]) == 30  # ⌊(t - 1)/6⌋ <= 4
+
+
+def _renamed(net: sc.Network, point: dict, names: list[str]):
+    """The network and point with every symbol renamed, in sorted order, to ``names``."""
+    old = sorted(net.free_symbols, key=str)
+    new = sc.symbols(" ".join(names[: len(old)]), seq=True)
+    mapping = dict(zip(old, new, strict=True))
+    return net.subs(mapping), {mapping[s]: v for s, v in point.items()}
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(
+    drawn=scst.symbolic_networks(symbolic_kernels=True, max_layers=3),
+    names=st.permutations(INTERNAL_NAMES),
+    shifts=st.lists(st.integers(-6, 6), min_size=6, max_size=6),
+)
+def test_hostile_symbol_names_never_give_a_wrong_number(drawn, names, shifts):
+    net, point = _renamed(*drawn, names)
+    for shift, symbol in zip(shifts, sorted(point, key=str), strict=False):
+        point = {**point, symbol: max(1, point[symbol] + shift)}
+    try:
+        concrete = net.subs(point)
+    except sc.ShapeError:
+        concrete = None
+    assert net.is_valid(point) is (concrete is not None)
+    values = {str(s): v for s, v in point.items()}
+    if concrete is None:
+        with pytest.raises(sc.ShapeError):
+            net.evaluate("products", **values)
+        return
+    assert net.evaluate("params", **values) == concrete.params
+    assert net.evaluate("products", **values) == concrete.products
+
+
+def test_subs_puts_every_value_in_at_once():
+    h, w = sc.symbols("H W")
+    net = sc.Sequential(sc.Conv2d(1, 1, (3, 1)), input_shape=(1, h, w))
+    swapped = net.subs({h: w, w: h})
+    assert swapped.input_shape == (1, w, h)
+    assert swapped.output_shape == (1, w - 2, h)
+    assert swapped.subs({h: 5, w: 7}).output_shape == (1, 5, 5)
+    with pytest.raises(sc.ShapeError, match=r"\(H=2, W=2\)$"):
+        swapped.subs({h: 2, w: 2})
+
+
+def test_min_input_with_a_symbolic_stride_is_a_symcnn_error():
+    n = sc.symbols("n")
+    net = sc.Sequential(sc.MaxPool2d(3, stride=n, ceil_mode=True), input_shape=(1, n, n))
+    with pytest.raises(sc.SymcnnError, match=r"cannot solve exactly for n: .* not a floor of a"):
+        net.min_input(n)
+
+
+def test_require_text_is_parsed_never_run(tmp_path):
+    canary = tmp_path / "canary"
+    n, k = sc.symbols("n k")
+    net = sc.Sequential(sc.Conv2d(1, 8, k), sc.MaxPool2d(2), input_shape=(1, n, n))
+    with pytest.raises(sc.SpecError, match="one comparison"):
+        net.smallest(n, {k: 3}, require=[f"__import__('os').mkdir({str(canary)!r})"])
+    with pytest.raises(sc.SpecError, match="not allowed"):
+        net.smallest(n, {k: 3}, require=[f"__import__('os').mkdir({str(canary)!r}) >= 1"])
+    assert not canary.exists()
+    assert net.smallest(n, {k: 3}, require=["n // 2 >= 10"]) == 20
+    assert net.largest(n, {k: 3}, require=["8*((n - 2)//2)**2 <= 800"]) == 23
+    with pytest.raises(sc.SpecError, match=r"names m, not a symbol of this network .*k, n"):
+        net.smallest(n, {k: 3}, require=["m >= 3"])
+    with pytest.raises(sc.SymcnnError, match="a requirement is a sympy relation"):
+        net.smallest(n, {k: 3}, require=[3.5])
+
+
+def test_the_graph_of_a_network_is_read_only():
+    n = sc.symbols("n")
+    net = sc.Sequential(sc.Conv2d(1, 8, 3), sc.ReLU(), input_shape=(1, n, n))
+    with pytest.raises(TypeError):
+        net.graph.nodes["conv1"]["layer"] = sc.Conv2d(1, 16, 3)
+    with pytest.raises(TypeError):
+        net.graph.edges["input", "conv1"]["port"] = 1
+    with pytest.raises(TypeError):
+        net.graph.graph["outputs"] = ["conv1"]
+    with pytest.raises(nx.NetworkXError, match="Frozen graph"):
+        net.graph.add_node("extra")
+    with pytest.raises(nx.NetworkXError, match="Frozen graph"):
+        net.graph.remove_edge("conv1", "relu1")
+    assert net.subs({n: 28}).params == net.params == 80
+    # a changed copy is a new network, and the old one still answers as before
+    g = nx.DiGraph(net.graph)
+    g.nodes["conv1"]["layer"] = sc.Conv2d(1, 16, 3)
+    g.nodes["relu1"]["layer"] = sc.ReLU()
+    changed = sc.Network(g)
+    assert (changed.params, net.params) == (160, 80)
+    assert changed.output_shape == (16, n - 2, n - 2)
+    assert net.output_shape == (8, n - 2, n - 2)
+
+
+@pytest.mark.parametrize("bad", [-4, 0, 0.5, True, "4", None])
+def test_activation_memory_needs_a_positive_whole_number(bad):
+    net = sc.Sequential(sc.Conv2d(1, 8, 3), input_shape=(1, 28, 28))
+    with pytest.raises(sc.ShapeError, match="bytes_per_element must be a positive whole number"):
+        net.activation_memory(bad)
+    assert net.activation_memory(2) == 2 * (28 * 28 + 8 * 26 * 26)
+
+
+def test_bounds_implied_by_a_stronger_one_are_dropped_in_one_pass():
+    n, k = sc.symbols("n k")
+    net = sc.Sequential(*[sc.Conv2d(4, 4, k) for _ in range(60)], input_shape=(4, n, n))
+    assert net.constraints == (n >= 60 * k - 59,)
+    chain = sc.Sequential(*[sc.Conv2d(4, 4, 3) for _ in range(60)], input_shape=(4, n, n))
+    assert chain.constraints == (n >= 121,)
+    p = sc.symbols("p", nonnegative=True)
+    padded = sc.Sequential(
+        sc.Conv2d(1, 1, 5, padding=p), sc.Conv2d(1, 1, 3, padding=p), input_shape=(1, n, n)
+    )
+    # neither bound implies the other (p = 0: 7 is stronger; p = 2: 5 - 2p is): both stay
+    assert padded.constraints == (n >= 5 - 2 * p, n >= 7 - 4 * p)
