@@ -84,7 +84,8 @@ def test_a_model_without_at_is_left_symbolic(capsys):
 def test_every_format_carries_the_seed_totals(capsys, fmt):
     status, out, err = run(capsys, "table", "--format", fmt)
     assert (status, err) == (0, "")
-    assert "460800" in out and "51264" in out  # csv has no totals row; json checks them
+    assert "460800" in out and "51264" in out
+    assert "105506" in out and "1333200" in out
 
 
 def test_json_and_csv_hold_exact_values(capsys):
@@ -96,8 +97,13 @@ def test_json_and_csv_hold_exact_values(capsys):
     params = [r["params_value"] for r in data["layers"]]
     assert params == [832, 0, 0, 51264, 0, 0, 0, 51400, 0, 2010]
     _, out, _ = run(capsys, "table", "--format", "csv")
-    rows = list(csv.DictReader(io.StringIO(out)))
+    *rows, total = csv.DictReader(io.StringIO(out))
     assert sum(int(r["products_value"]) for r in rows) == 1333200
+    assert (total["name"], total["params_value"], total["products_value"]) == (
+        "total",
+        "105506",
+        "1333200",
+    )
 
 
 def test_records_at_a_partial_point_are_formulas_there(capsys):

@@ -192,7 +192,7 @@ def test_csv_header_and_values(seed_net, nk):
     n, k = nk
     text = sc.to_csv(seed_net, at={n: 28, k: 5})
     assert text.splitlines()[0] == ",".join(CSV_FIELDS)
-    rows = list(csv.DictReader(io.StringIO(text)))
+    *rows, total = csv.DictReader(io.StringIO(text))
     assert len(rows) == 10
     conv2 = rows[3]
     assert conv2["name"] == "conv2"
@@ -205,6 +205,24 @@ def test_csv_header_and_values(seed_net, nk):
     assert rows[6]["output_shape"] == "(256,)"
     symbolic = list(csv.DictReader(io.StringIO(sc.to_csv(seed_net))))
     assert symbolic[0]["params_value"] == ""
+    assert text.splitlines()[-1] == (
+        ",total,total,,,2080*k**2 + 53506,"
+        "32*k**2*(-k + n + 1)**2 + 2048*k**2*(-k + floor(-k/3 + n/3 + 1/3) + 1)**2 + 53200"
+        ",,,,105506,1333200"
+    )
+
+
+def test_csv_ends_with_the_totals_row(net28, nk):
+    n, k = nk
+    lines = sc.to_csv(net28).splitlines()
+    assert len(lines) == 12
+    assert lines[-1] == ",total,total,,,105506,1333200,,,,105506,1333200"
+    *layers, total = csv.DictReader(io.StringIO(sc.to_csv(net28)))
+    assert sum(int(r["params_value"]) for r in layers) == int(total["params_value"])
+    assert sum(int(r["products_value"]) for r in layers) == int(total["products_value"])
+    # symbolic, no point: the formulas, no values
+    net = sc.Sequential(sc.Conv2d(1, 2, 3), input_shape=(1, n, n))
+    assert sc.to_csv(net).splitlines()[-1] == ",total,total,,,20,18*(n - 2)**2,,,,,"
 
 
 # -- DOT and Graphviz ------------------------------------------------------------------

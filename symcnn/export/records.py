@@ -69,24 +69,31 @@ def to_records(net: Network, *, at: Mapping[Any, Any] | None = None) -> list[dic
 
 
 def to_csv(net: Network, *, at: Mapping[Any, Any] | None = None) -> str:
-    r"""The records of :func:`to_records` as CSV, one row per layer after a header row.
+    r"""The records of :func:`to_records` as CSV: a header row, one row per layer, the totals.
 
     A shape is written as a tuple, ``(32, 24, 24)``, several inputs as a list of them;
-    formulas in sympy's ``str`` form.
+    formulas in sympy's ``str`` form. The last row holds the totals, as in the text table:
+    ``name`` and ``description`` are ``total``, ``params`` and ``products`` (and their
+    ``*_value`` columns) the network's totals, and the other cells are empty.
 
     Examples
     --------
     >>> import symcnn as sc
     >>> text = to_csv(sc.Sequential(sc.Linear(256, 200), input_shape=(256,)))
-    >>> (row,) = csv.DictReader(io.StringIO(text))
+    >>> row, total = csv.DictReader(io.StringIO(text))
     >>> row["description"], row["input_shapes"], row["output_shape"], row["params_value"]
     ('nn.Linear(256, 200)', '[(256,)]', '(200,)', '51400')
+    >>> total["index"], total["name"], total["params"], total["products_value"]
+    ('', 'total', '51400', '51200')
     """
+    pairs = _pairs(net, _point(net, at))
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n")
+    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n", restval="")
     writer.writeheader()
-    for record in to_records(net, at=at):
+    for row, fixed in pairs[:-1]:
+        record = _record(row, fixed)
         writer.writerow({key: _csv_cell(key, value) for key, value in record.items()})
+    writer.writerow({"name": "total", "description": "total", **_totals(*pairs[-1])})
     return out.getvalue()
 
 
@@ -107,16 +114,7 @@ def to_json(net: Network, *, at: Mapping[Any, Any] | None = None, indent: int | 
     """
     fixed = _point(net, at)
     pairs = _pairs(net, fixed)
-    total, total_value = pairs[-1]
-    totals: dict[str, Any] = {
-        "params": str(total.params.value),
-        "products": str(total.products.value),
-    }
-    if total_value is not None:
-        totals |= {
-            "params_value": _int(total_value.params.value),
-            "products_value": _int(total_value.products.value),
-        }
+    totals = _totals(*pairs[-1])
     document = {
         "at": None
         if at is None or fixed is None
@@ -139,6 +137,20 @@ def _pairs(net: Network, fixed: Network | None) -> list[tuple[Row, Row | None]]:
     if fixed is None:
         return [(r, None) for r in rows(net)]
     return list(zip(rows(net), rows(fixed), strict=True))
+
+
+def _totals(total: Row, total_value: Row | None) -> dict[str, Any]:
+    """The totals row's counts: formulas, and values where they are read."""
+    out: dict[str, Any] = {
+        "params": str(total.params.value),
+        "products": str(total.products.value),
+    }
+    if total_value is not None:
+        out |= {
+            "params_value": _int(total_value.params.value),
+            "products_value": _int(total_value.products.value),
+        }
+    return out
 
 
 def _record(row: Row, fixed: Row | None) -> dict[str, Any]:
