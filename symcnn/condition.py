@@ -9,7 +9,7 @@ from typing import Any
 import sympy
 from sympy.logic.boolalg import Boolean, BooleanFalse, BooleanTrue
 
-__all__ = ["Condition", "at_least", "decidable", "divides", "equal"]
+__all__ = ["Condition", "at_least", "decidable", "divides", "equal", "linear_range", "relation"]
 
 
 def decidable(expr: Any) -> bool:
@@ -22,6 +22,83 @@ def decidable(expr: Any) -> bool:
     return not any(
         p.exp.is_negative and p.base.free_symbols for p in sympy.sympify(expr).atoms(sympy.Pow)
     )
+
+
+def linear_range(expr: Any) -> tuple[Any, Any] | None:
+    """The least and greatest value of a linear ``expr`` over its symbols, or None.
+
+    For ``c0 + Σ ci·xi`` with each ``xi`` an integer symbol that is positive (least value
+    1) or nonnegative (least 0), the least value is ``c0 + Σ ci·least(xi)`` when every
+    ``ci >= 0`` and -oo otherwise; the greatest likewise. Exact and complete for linear
+    expressions, and much faster than sympy's assumption queries, which a deep network asks
+    thousands of times. None when ``expr`` is not of that form: sympy decides it then.
+
+    Examples
+    --------
+    >>> import symcnn as sc
+    >>> n, k = sc.symbols("n k")
+    >>> linear_range(n - 3*k + 2), linear_range(n + 2*k - 3), linear_range(n*k)
+    ((-oo, oo), (0, oo), None)
+    """
+    expr = sympy.sympify(expr)
+    if expr.is_Integer:
+        return expr, expr
+    if not isinstance(expr, (sympy.Add, sympy.Symbol, sympy.Mul)):
+        return None
+    low = high = sympy.Integer(0)
+    for term, coeff in expr.as_coefficients_dict().items():
+        if not coeff.is_Integer:
+            return None
+        if term == 1:
+            low, high = low + coeff, high + coeff
+            continue
+        if not (isinstance(term, sympy.Symbol) and term.is_integer):
+            return None
+        least = 1 if term.is_positive else 0 if term.is_nonnegative else None
+        if least is None:
+            return None
+        if coeff > 0:
+            low, high = low + coeff * least, sympy.oo
+        else:
+            low, high = -sympy.oo, high + coeff * least
+    return low, high
+
+
+def _linear_verdict(op: str, diff: Any) -> bool | None | str:
+    """``diff op 0`` decided from :func:`linear_range`; ``"sympy"`` where it cannot tell."""
+    if op not in (">=", ">", "<=", "<"):
+        return "sympy"
+    bounds = linear_range(diff)
+    if bounds is None:
+        return "sympy"
+    low, high = bounds if op[0] == ">" else (-bounds[1], -bounds[0])
+    strict = len(op) == 1
+    if low > 0 or (low == 0 and not strict):
+        return True
+    if high < 0 or (high == 0 and strict):
+        return False
+    return None
+
+
+def relation(op: str, lhs: Any, rhs: Any) -> Boolean:
+    """``lhs op rhs`` for an order ``op`` (">=", ">", "<=", "<"), decided where exactly known.
+
+    Linear relations are decided by :func:`linear_range`, others by sympy unless a symbol
+    sits under a division (:func:`decidable`); an undecided relation stays as it is.
+
+    Examples
+    --------
+    >>> import symcnn as sc
+    >>> n = sc.symbols("n")
+    >>> relation(">=", n + 2, 3), relation(">=", n, 3), relation("<", n, 0)
+    (True, n >= 3, False)
+    """
+    kind = {">=": sympy.Ge, ">": sympy.Gt, "<=": sympy.Le, "<": sympy.Lt}[op]
+    lhs, rhs = sympy.sympify(lhs), sympy.sympify(rhs)
+    fast = _linear_verdict(op, lhs - rhs)
+    if fast != "sympy":
+        return kind(lhs, rhs, evaluate=False) if fast is None else sympy.sympify(fast)
+    return kind(lhs, rhs, evaluate=decidable(lhs - rhs))
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +130,9 @@ class Condition:
             diff = rel.lhs - rel.rhs
             if not decidable(diff):
                 return None
+            fast = _linear_verdict(rel.rel_op, diff)
+            if fast != "sympy":
+                return fast  # type: ignore[return-value]
             sign = {
                 ">=": diff.is_nonnegative,
                 ">": diff.is_positive,
@@ -93,7 +173,7 @@ def at_least(
     values = ((lhs_name, lhs),) if rhs_name is None else ((lhs_name, lhs), (rhs_name, rhs))
     if lhs.is_Integer and rhs.is_Integer:  # the common case, decided without sympy's solver
         return Condition(sympy.true if lhs >= rhs else sympy.false, rule, values)
-    return Condition(sympy.Ge(lhs, rhs, evaluate=decidable(lhs - rhs)), rule, values)
+    return Condition(relation(">=", lhs, rhs), rule, values)
 
 
 def equal(lhs: Any, rhs: Any, rule: str, lhs_name: str, rhs_name: str) -> Condition:

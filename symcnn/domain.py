@@ -19,7 +19,7 @@ import sympy
 from sympy.logic.boolalg import Boolean, BooleanFalse, BooleanTrue
 
 from .canonical import canonical
-from .condition import Condition, decidable
+from .condition import Condition, decidable, linear_range, relation
 from .errors import SolverError
 from .guard import Budget, asking
 
@@ -51,8 +51,9 @@ def simplify_relation(rel: Boolean, prefer: Iterable[sympy.Symbol] = ()) -> Bool
         e = rel.rhs - rel.lhs
     else:
         e = rel.rhs - rel.lhs - 1
-    e = _unfloor(canonical(sympy.expand(e)))
-    return _solved(sympy.Ge(e, 0), list(prefer))
+    if linear_range(e) is None:  # a linear e has no floor to remove, nothing to expand
+        e = _unfloor(canonical(sympy.expand(e)))
+    return _solved(relation(">=", e, 0), list(prefer))
 
 
 def _divisibility(rel: sympy.Eq) -> Boolean:
@@ -115,15 +116,25 @@ def _solved(rel: Boolean, prefer: list[sympy.Symbol]) -> Boolean:
     symbols = [s for s in prefer if s in e.free_symbols] + sorted(
         (s for s in e.free_symbols if s not in prefer), key=str
     )
+    terms = e.as_coefficients_dict() if linear_range(e) is not None else None
     for x in symbols:
-        poly = sympy.Poly(e, x) if e.is_polynomial(x) else None
-        if poly is None or poly.degree() != 1:
+        if terms is not None:  # the common, linear case: read off, no polynomial built
+            coeff = terms.get(x, 0)
+            if coeff in (1, -1):
+                rest = sympy.Add(*(c * t for t, c in terms.items() if t != x))
+                # e >= 0 is undecided (a decided one is not a relation), and so is this
+                kind = sympy.Ge if coeff == 1 else sympy.Le
+                return kind(x, -coeff * rest, evaluate=False)
             continue
-        coeff = poly.coeff_monomial(x)
+        else:
+            poly = sympy.Poly(e, x) if e.is_polynomial(x) else None
+            if poly is None or poly.degree() != 1:
+                continue
+            coeff = poly.coeff_monomial(x)
         if coeff not in (1, -1):
             continue
         rest = sympy.expand(e - coeff * x)
-        return sympy.Ge(x, -rest) if coeff == 1 else sympy.Le(x, rest)
+        return relation(">=", x, -rest) if coeff == 1 else relation("<=", x, rest)
     return rel
 
 
@@ -171,7 +182,7 @@ SIMPLIFY_SECONDS = 10.0
 def _simplified(rel: Boolean, prefer: list[sympy.Symbol]) -> Boolean:
     """:func:`simplify_relation`, or ``rel`` itself where sympy fails on it."""
     try:
-        with asking(f"simplifying {rel}"):
+        with asking(lambda: f"simplifying {rel}"):
             return simplify_relation(rel, prefer)
     except SolverError:
         return rel
@@ -354,6 +365,9 @@ def _implies(stronger: Boolean, weaker: Boolean) -> bool:
         return False
     if isinstance(stronger, sympy.Le):
         gap = -gap
+    bounds = linear_range(gap)
+    if bounds is not None:  # exact for a linear gap
+        return bool(bounds[0] >= 0)
     lows = {s: _lowest(s) for s in gap.free_symbols}
     if None not in lows.values() and _nonnegative(gap, lows):
         return True

@@ -11,7 +11,7 @@ between calls, so one call is never interrupted and no state is left half-change
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from .errors import SolverError, SymcnnError
@@ -20,8 +20,11 @@ __all__ = ["Budget", "asking"]
 
 
 @contextmanager
-def asking(question: str) -> Iterator[None]:
+def asking(question: str | Callable[[], str]) -> Iterator[None]:
     """Run sympy on ``question``; any failure but a symcnn error becomes a SolverError.
+
+    ``question`` may be a function giving the words, called only on failure: printing
+    an expression costs more than most questions about it.
 
     Examples
     --------
@@ -36,12 +39,14 @@ def asking(question: str) -> Iterator[None]:
     except SymcnnError:
         raise
     except RecursionError:
+        question = question if isinstance(question, str) else question()
         raise SolverError(
             f"{question}: the expression is nested too deeply for sympy (RecursionError)"
         ) from None
     except (MemoryError, KeyboardInterrupt):
         raise
     except Exception as err:  # sympy's own errors have no common base
+        question = question if isinstance(question, str) else question()
         detail = " ".join(str(err).split())[:300]
         raise SolverError(f"{question}: sympy failed ({type(err).__name__}: {detail})") from err
 

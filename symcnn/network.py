@@ -16,7 +16,7 @@ from .errors import GraphError, ShapeError
 from .layers import Input, Layer
 from .layers.base import derive
 from .printing import text
-from .record import LayerRecord
+from .record import LayerRecord, Upstream
 from .shape import Shape, as_size
 
 if TYPE_CHECKING:
@@ -82,6 +82,7 @@ class Network:
         self._bindings = dict(bindings or {})
         self._order = _topological_order(self._graph)
         self._input_conditions: list[Condition] = []
+        self._own_conditions: list[tuple[str, Condition]] = []
         self._records = self._derive()
         self._constraints: tuple[Boolean, ...] | None = None
         self._domain: tuple[tuple[str, Condition], ...] | None = None
@@ -94,7 +95,7 @@ class Network:
         g = self._graph
         outputs: dict[Any, Shape] = {}
         fields: dict[Any, tuple[Any, Any]] = {}
-        domains: dict[Any, tuple[tuple[str, Condition], ...]] = {}
+        domains: dict[Any, Upstream] = {}
         seen: set[int] = set()
         records: list[LayerRecord] = []
         for node in self._order:
@@ -132,9 +133,9 @@ class Network:
                 self._located(where, layer, "input_conditions", inputs), where
             )
             outputs[node] = self._located(where, layer, "output_shape", inputs)
-            upstream = [located for p in preds for located in domains[p]]
-            own = [(where, c) for c in conditions]
-            domains[node] = tuple(dict.fromkeys([*upstream, *own]))
+            own = tuple((where, c) for c in conditions)
+            domains[node] = Upstream(own, tuple(domains[p] for p in preds))
+            self._own_conditions.extend(own)
             fields[node] = _receptive(layer, [fields[p] for p in preds], outputs[node])
             if isinstance(layer, Input):
                 if g.out_degree(node) == 0 and len(g) > 1:
@@ -155,7 +156,7 @@ class Network:
                 elementwise_derivation=derive(layer, "elementwise", inputs),
                 conditions=conditions,
                 shared=id(layer) in seen,
-                domain=domains[node],
+                upstream=domains[node],
                 receptive_field=fields[node][0],
                 jump=fields[node][1],
             )
@@ -500,7 +501,7 @@ class Network:
         :attr:`constraints` starts from.
         """
         if self._domain is None:  # the network is immutable: gathered once
-            self._domain = tuple(dict.fromkeys(loc for r in self._records for loc in r.domain))
+            self._domain = tuple(dict.fromkeys(self._own_conditions))
         return self._domain
 
     # -- questions (symcnn.analysis) ----------------------------------------------------

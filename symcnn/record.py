@@ -14,7 +14,40 @@ from .layers import Layer
 from .printing import text
 from .shape import Shape
 
-__all__ = ["LayerRecord"]
+__all__ = ["LayerRecord", "Located", "Upstream"]
+
+
+#: A condition with the place it comes from: ``"MaxPool2d(kernel_size=2) at layer 4 (pool2)"``.
+Located = tuple[str, Condition]
+
+
+@dataclass(frozen=True, eq=False, slots=True)
+class Upstream:
+    """One node's own conditions and the nodes it reads: a domain gathered on demand.
+
+    Each node stores only what it adds, so deriving a network of n layers keeps n small
+    tuples rather than n growing copies of everything upstream.
+    """
+
+    own: tuple[Located, ...]
+    parents: tuple[Upstream, ...] = ()
+
+    def gather(self) -> tuple[Located, ...]:
+        """Every condition this node depends on, upstream first, each once."""
+        order: list[Upstream] = []
+        seen: set[int] = set()
+        stack: list[tuple[Upstream, bool]] = [(self, False)]
+        while stack:  # post-order without recursion: a chain may be thousands deep
+            node, done = stack.pop()
+            if done:
+                order.append(node)
+                continue
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            stack.append((node, True))
+            stack.extend((p, False) for p in reversed(node.parents) if id(p) not in seen)
+        return tuple(dict.fromkeys(located for node in order for located in node.own))
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +73,9 @@ class LayerRecord:
     shared : bool
         Whether this layer object already appeared at an earlier node: its parameters are
         then counted there, once, as ``torch.nn.Module.parameters()`` does.
-    domain : tuple of (str, Condition)
-        The undecided conditions of this layer and of every layer and input it depends on,
-        each with the place it comes from: what :meth:`evaluate` checks.
+    upstream : Upstream
+        This layer's undecided conditions and the nodes it reads; :attr:`domain` gathers
+        them.
     receptive_field, jump : tuple of sympy.Expr, or None
         Per spatial axis, how many input pixels one output element sees, and how far apart
         (in input pixels) neighbouring output elements are; None once positions are mixed
@@ -62,9 +95,17 @@ class LayerRecord:
     elementwise_derivation: Derivation = Derivation("leaf", (sympy.Integer(0),))
     conditions: tuple[Condition, ...] = ()
     shared: bool = False
-    domain: tuple[tuple[str, Condition], ...] = ()
+    upstream: Upstream = Upstream(())
     receptive_field: tuple[sympy.Expr, ...] | None = None
     jump: tuple[sympy.Expr, ...] | None = None
+
+    @property
+    def domain(self) -> tuple[Located, ...]:
+        """The undecided conditions of this layer and of every layer and input it depends on.
+
+        Each with the place it comes from: what :meth:`evaluate` checks.
+        """
+        return self.upstream.gather()
 
     @property
     def input_shape(self) -> Shape:
