@@ -82,10 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     Examples
     --------
     >>> main(["formula", "--quantity", "params", "--at", "n=28,k=5"])
-    105506
+    params = 105506
     0
     >>> main(["formula", "Conv2d(1, 8, k) | Flatten", "--input", "1,n,n", "--quantity", "output"])
-    8·(n - k + 1)²
+    output = 8·(n - k + 1)²
     0
     """
     parser = _parser()
@@ -165,7 +165,8 @@ def _parser() -> argparse.ArgumentParser:
         "formula",
         parents=[common],
         help="one total as a closed-form formula",
-        description="One total of the network as a closed-form formula.",
+        description="One total of the network as a closed-form formula, named: "
+        "'products = 8·k²·(n - k + 1)²'.",
     )
     formula.add_argument(
         "--quantity",
@@ -177,7 +178,8 @@ def _parser() -> argparse.ArgumentParser:
         "--format",
         choices=("text", "latex", "sympy"),
         default="text",
-        help="text with ⌊⌋ and powers (default), LaTeX, or sympy's str form",
+        help="'QUANTITY = formula' in text with ⌊⌋ and powers (default) or in LaTeX, or the "
+        "bare formula in sympy's str form, for sympy.sympify",
     )
     formula.set_defaults(run=_run_formula)
 
@@ -236,25 +238,29 @@ def _run_table(args: argparse.Namespace) -> str:
 def _run_formula(args: argparse.Namespace) -> str:
     net, at = _model_and_point(args)
     target = net.subs(at) if at else net
-    if args.quantity == "output":
-        shape = target.output_shape
-        if args.format == "text":
-            return str(shape)
-        if args.format == "sympy":
-            return str(tuple(shape))
-        from .export.latex import latex_formula
+    quantity, fmt = args.quantity, args.format
+    if quantity == "output":
+        shapes = target.output_shapes
+        if fmt == "sympy":
+            return str(tuple(shapes[0]) if len(shapes) == 1 else tuple(map(tuple, shapes)))
+        if fmt == "text":
+            return f"{quantity} = {' / '.join(map(str, shapes))}"
+        from .export.latex import latex_escape, latex_formula
 
-        return r" \times ".join(latex_formula(d) for d in shape)
-    value = (
-        getattr(target, args.quantity) if args.quantity in _TOTALS else target.count(args.quantity)
-    )
-    if args.format == "text":
-        return text(value)
-    if args.format == "sympy":
+        def factor(d: sympy.Expr) -> str:
+            out = latex_formula(d)
+            return rf"\left({out}\right)" if isinstance(d, sympy.Add) else out
+
+        shown = " / ".join(r" \times ".join(map(factor, shape)) for shape in shapes)
+        return rf"\text{{{latex_escape(quantity)}}} = {shown}"
+    value = getattr(target, quantity) if quantity in _TOTALS else target.count(quantity)
+    if fmt == "sympy":
         return str(value)
-    from .export.latex import latex_formula
+    if fmt == "text":
+        return f"{quantity} = {text(value)}"
+    from .export.latex import latex_escape, latex_formula
 
-    return latex_formula(value)
+    return rf"\text{{{latex_escape(quantity)}}} = {latex_formula(value)}"
 
 
 def _run_domain(args: argparse.Namespace) -> str:

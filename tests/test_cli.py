@@ -159,25 +159,35 @@ def test_a_spec_model(capsys):
 
 def test_a_bare_layer_name_is_a_spec(capsys):
     status, out, _ = run(capsys, "formula", "ReLU", "--input", "4", "--quantity", "output")
-    assert (status, out) == (0, "4\n")
+    assert (status, out) == (0, "output = 4\n")
 
 
 # -- formula and domain --------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("args", "expected"),
     [
-        (["--quantity", "params", "--at", "n=28,k=5"], "105506"),
-        (["--quantity", "products", "--at", "n=28,k=5"], "1333200"),
-        (["--quantity", "params"], "2080·k² + 53506"),
+        # each formula is named, except sympy's bare str form (for sympy.sympify)
+        (["--quantity", "params", "--at", "n=28,k=5"], "params = 105506"),
+        (["--quantity", "products", "--at", "n=28,k=5"], "products = 1333200"),
+        (["--quantity", "params"], "params = 2080·k² + 53506"),
         (["--quantity", "params", "--format", "sympy"], "2080*k**2 + 53506"),
-        (["--quantity", "params", "--format", "latex"], "2080 \\cdot k^{2} + 53506"),
-        (["--quantity", "output"], "10"),
+        (["--quantity", "params", "--format", "latex"],
+         "\\text{params} = 2080 \\cdot k^{2} + 53506"),  # fmt: skip
+        (["--quantity", "output"], "output = 10"),
         (["--quantity", "output", "--format", "sympy"], "(10,)"),
-        (["--quantity", "bias_adds", "--at", "n=28,k=5"], str(lenet(28, 5).bias_adds)),
+        (["--quantity", "output", "--format", "latex"], "\\text{output} = 10"),
+        (["--quantity", "bias_adds", "--at", "n=28,k=5"], "bias_adds = 19666"),
+        (["--quantity", "bias_adds", "--at", "n=28,k=5", "--format", "latex"],
+         "\\text{bias\\_adds} = 19666"),  # fmt: skip
         # the conventions of other tools: products + 19666 bias additions, twice the products
-        (["--quantity", "mult-adds", "--at", "n=28,k=5"], "1352866"),
-        (["--quantity", "flops", "--at", "n=28,k=5"], "2666400"),
-        (["--quantity", "flops+bias", "--at", "n=28,k=5"], "2686066"),
+        (["--quantity", "mult-adds", "--at", "n=28,k=5"], "mult-adds = 1352866"),
+        (["--quantity", "flops", "--at", "n=28,k=5"], "flops = 2666400"),
+        (["--quantity", "flops+bias", "--at", "n=28,k=5"], "flops+bias = 2686066"),
+        # a partial point: the constant leads a sum that would open with a minus
+        (["--quantity", "params", "--at", "k=5"], "params = 105506"),
+        (["--quantity", "output_elements", "--at", "n=28"],
+         "output_elements = 32·(29 - k)² + 64·(⌊(29 - k)/3⌋ - k + 1)² + 128·⌊(16 - 2·k)/3⌋² "
+         "+ 64·⌊(29 - k)/3⌋² + 666"),  # fmt: skip
     ],
 )
 def test_formula(capsys, args, expected):
@@ -187,12 +197,23 @@ def test_formula(capsys, args, expected):
 
 def test_formula_of_a_spec_in_closed_form(capsys):
     status, out, _ = run(capsys, "formula", SPEC, "--input", "1,n,n", "--quantity", "output")
-    assert (status, out) == (0, "10\n")
+    assert (status, out) == (0, "output = 10\n")
     status, out, _ = run(capsys, "formula", "Conv2d(1,8,k) | Flatten", "--input", "1,n,n",
                          "--quantity", "output", "--format", "latex")  # fmt: skip
-    assert (status, out) == (0, "8 \\cdot \\left(n - k + 1\\right)^{2}\n")
+    assert (status, out) == (0, "\\text{output} = 8 \\cdot \\left(n - k + 1\\right)^{2}\n")
+    status, out, _ = run(capsys, "formula", "Conv2d(1,8,3)", "--input", "1,n,n",
+                         "--quantity", "output", "--format", "latex")  # fmt: skip
+    assert (status, out) == (
+        0,
+        "\\text{output} = 8 \\times \\left(n - 2\\right) \\times \\left(n - 2\\right)\n",
+    )
     _, out, _ = run(capsys, "formula", SPEC, "--input", "1,n,n", "--quantity", "params")
-    assert out == "2080·k² + 12800·⌊(n - 4·k + 4)/6⌋² + 2306\n"
+    assert out == "params = 2080·k² + 12800·⌊(n - 4·k + 4)/6⌋² + 2306\n"
+    _, out, _ = run(capsys, "formula", SPEC, "--input", "1,n,n", "--at", "n=28")
+    assert out == (
+        "products = 32·k²·(29 - k)² + 2048·k²·(⌊(29 - k)/3⌋ - k + 1)² + 12800·⌊(16 - 2·k)/3⌋² "
+        "+ 2000\n"
+    )
 
 
 def test_every_quantity_is_offered():
@@ -269,14 +290,14 @@ def model_file(tmp_path: pathlib.Path) -> pathlib.Path:
 @pytest.mark.parametrize("name", ["net", "make"])
 def test_a_file_model(capsys, model_file, name):
     status, out, err = run(capsys, "formula", f"{model_file}:{name}", "--quantity", "output")
-    assert (status, out, err) == (0, "8×(n - 2)×(n - 2)\n", "")
+    assert (status, out, err) == (0, "output = 8×(n - 2)×(n - 2)\n", "")
 
 
 def test_a_module_model(capsys, model_file, monkeypatch):
     monkeypatch.chdir(model_file.parent)
     monkeypatch.syspath_prepend(str(model_file.parent))  # for `from helper import ...`
     status, out, _ = run(capsys, "formula", "mymodel:net", "--at", "n=10", "--quantity", "params")
-    assert (status, out) == (0, "80\n")
+    assert (status, out) == (0, "params = 80\n")
 
 
 def test_a_torch_module(capsys, tmp_path):
@@ -292,7 +313,7 @@ def test_a_torch_module(capsys, tmp_path):
     )
     status, out, _ = run(capsys, "formula", f"{path}:model", "--input", "3,H,W", "--quantity",
                          "output")  # fmt: skip
-    assert (status, out) == (0, "8·⌊(H - 1)/2⌋·⌊(W - 1)/2⌋\n")
+    assert (status, out) == (0, "output = 8·⌊(H - 1)/2⌋·⌊(W - 1)/2⌋\n")
     assert "give its input shape with --input" in fails(capsys, 2, "table", f"{path}:model")
     status, out, _ = run(capsys, "formula", f"{path}:nn.Conv2d", "--input", "3,H,W")
     assert status == 1  # a dotted name is not looked up
