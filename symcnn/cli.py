@@ -19,7 +19,7 @@ import importlib
 import importlib.util
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -28,6 +28,8 @@ import sympy
 from .analysis import QUANTITIES as _TOTALS
 from .conventions import CONVENTIONS
 from .errors import ShapeError, SpecError, SymcnnError
+from .guard import asking
+from .intsolve import largest_integer, smallest_integer
 from .network import Network
 from .printing import text
 from .spec import layer_names, parse_assignments, parse_sizes, parse_spec
@@ -283,19 +285,29 @@ def _run_domain(args: argparse.Namespace) -> str:
     sizes = sorted((s for s in inputs if str(s) not in at), key=str)
     if sizes:
         lines.append(f"input sizes at {given}:" if at else "input sizes:")
-    lines += [f"  {x}: {_range(net, x, at)}" for x in sizes]
+    lines += [f"  {x}: {_range(bound, x)}" for x in sizes]
     return "\n".join(lines)
 
 
-def _range(net: Network, x: sympy.Symbol, at: Mapping[str, int]) -> str:
-    """'smallest 28, largest 33', or why the smallest cannot be found."""
+def _range(bound: Network, x: sympy.Symbol) -> str:
+    """'smallest 28, largest 33' for ``x``, or why it cannot be found.
+
+    Only the relations that mention ``x`` decide its range: with ``H ≥ 8`` and ``W ≥ 8``
+    each size has its own answer. Where a relation also mentions another symbol
+    (``H ≥ k + 1``), the range depends on that symbol's value, which ``--at`` gives.
+    """
+    relations = [c for c in bound.constraints if x in c.free_symbols]
+    coupled = sorted({str(s) for r in relations for s in r.free_symbols} - {str(x)})
+    lower = 1 if x.is_positive else 0
     try:
-        low = net.min_input(x, at)
-        high = net.largest(x, at)
+        with asking(f"the smallest and largest {x}"):
+            low = smallest_integer(relations, x, lower)
+            high = None if low is None else largest_integer(relations, x, lower)
     except SymcnnError as err:
-        others = sorted(str(s) for s in net.free_symbols if s != x and str(s) not in at)
-        hint = f" (give --at {'=…,'.join(others)}=…)" if others else ""
+        hint = f" (give --at {'=…,'.join(coupled)}=…)" if coupled else ""
         return f"{err}{hint}"
+    if low is None or high is None:
+        return f"no value of {x} makes the network valid"
     top = "no largest" if high == sympy.oo else f"largest {high}"
     return f"smallest {low}, {top}"
 

@@ -1,6 +1,9 @@
 """Hardening of the symcnn command and of the formula printers it relies on.
 
-Formulas at a partial point read as written by hand (``29 - k``, never ``-k + 29``).
+Formulas at a partial point read as written by hand (``29 - k``, never ``-k + 29``); the
+printers refuse text; every error of the command is one line on stderr (a traceback only
+with ``--debug``); a MODEL is a network, a torch module or a function returning one; the
+domain of separable constraints is given per symbol.
 """
 
 from __future__ import annotations
@@ -9,7 +12,14 @@ import pytest
 import sympy
 
 import symcnn as sc
+from symcnn.cli import main
 from symcnn.export.latex import latex_formula
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    status = main(list(args))
+    out, err = capsys.readouterr()
+    return status, out, err
 
 
 # -- the order of terms ------------------------------------------------------------------
@@ -96,3 +106,90 @@ def test_printers_take_parsed_text_and_integers(nk):
     assert sc.format_formula(expr) == "⌊(n - k + 1)/3⌋"
     assert latex_formula(expr) == "\\left\\lfloor \\left(n - k + 1\\right)/3 \\right\\rfloor"
     assert (sc.format_formula(105506), latex_formula(105506)) == ("105506", "105506")
+
+
+# -- domains, symbol by symbol -------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("args", "lines"),
+    [
+        (
+            ["Conv2d(3,8,5) | MaxPool2d(2)", "--input", "3,H,W"],
+            [
+                "valid exactly where:",
+                "  H ≥ 6",
+                "  W ≥ 6",
+                "input sizes:",
+                "  H: smallest 6, no largest",
+                "  W: smallest 6, no largest",
+            ],
+        ),
+        (
+            ["Conv2d(3,8,5) | MaxPool2d(2) | Linear(4, 2)", "--input", "3,H,W"],
+            [
+                "valid exactly where:",
+                "  H ≥ 6",
+                "  W ≥ 12",
+                "  W ≤ 13",
+                "input sizes:",
+                "  H: smallest 6, no largest",
+                "  W: smallest 12, largest 13",
+            ],
+        ),
+        (
+            ["Conv2d(3,8,k) | MaxPool2d(2)", "--input", "3,H,W", "--at", "k=3"],
+            [
+                "valid exactly where:",
+                "  H ≥ 4",
+                "  W ≥ 4",
+                "input sizes at k=3:",
+                "  H: smallest 4, no largest",
+                "  W: smallest 4, no largest",
+            ],
+        ),
+        # H is coupled with k, W is not: each is answered for itself
+        (
+            ["Conv2d(3,8,(k,5)) | MaxPool2d(2)", "--input", "3,H,W"],
+            [
+                "valid exactly where:",
+                "  H ≥ k + 1",
+                "  W ≥ 6",
+                "input sizes:",
+                "  H: cannot solve for H: H >= k + 1 still depends on k (give --at k=…)",
+                "  W: smallest 6, no largest",
+            ],
+        ),
+        # a relation that truly couples H and W keeps the message, naming the other symbol
+        (
+            ["Flatten | Linear(12, 2)", "--input", "1,H,W"],
+            [
+                "valid exactly where:",
+                "  H·W = 12",
+                "input sizes:",
+                "  H: cannot solve for H: Eq(H*W, 12) still depends on W (give --at W=…)",
+                "  W: cannot solve for W: Eq(H*W, 12) still depends on H (give --at H=…)",
+            ],
+        ),
+        (
+            ["Flatten | Linear(12, 2)", "--input", "1,H,W", "--at", "W=4"],
+            [
+                "valid exactly where:",
+                "  4·H = 12",
+                "input sizes at W=4:",
+                "  H: smallest 3, largest 3",
+            ],
+        ),
+    ],
+)
+def test_domain_per_symbol(capsys, args, lines):
+    status, out, err = run(capsys, "domain", *args)
+    assert (status, err) == (0, "")
+    assert out.splitlines() == lines
+
+
+def test_domain_of_the_seed_is_unchanged(capsys):
+    assert run(capsys, "domain") == (
+        0,
+        "valid exactly where:\n  n ≥ 28\n  n ≤ 33\ninput sizes at k=5:\n"
+        "  n: smallest 28, largest 33\n",
+        "",
+    )
