@@ -15,8 +15,10 @@ that refuses its input).
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import importlib.util
+import inspect
 import os
 import sys
 from collections.abc import Sequence
@@ -376,9 +378,9 @@ def _load_file(path: str) -> Any:
         spec.loader.exec_module(module)
     except SymcnnError:
         raise
-    except Exception as err:
+    except (Exception, SystemExit) as err:  # a model file that calls sys.exit() too
         del sys.modules[name]
-        raise _CommandError(f"running {path} failed: {type(err).__name__}: {err}", 1) from err
+        raise _CommandError(f"running {path} failed: {_describe_error(err)}", 1) from err
     finally:
         sys.path.remove(folder)
     return module
@@ -391,14 +393,19 @@ def _import(dotted: str) -> Any:
         return importlib.import_module(dotted)
     except SymcnnError:
         raise
-    except Exception as err:
-        raise _CommandError(f"cannot import {dotted}: {type(err).__name__}: {err}", 1) from err
+    except (Exception, SystemExit) as err:
+        raise _CommandError(f"cannot import {dotted}: {_describe_error(err)}", 1) from err
     finally:
         sys.path.remove(here)
 
 
 def _network(obj: Any, ref: str, sizes: tuple[Any, ...] | None, *, call: bool = True) -> Network:
-    """A Network from what MODEL names: a network, a torch module, or a factory of either."""
+    """A Network from what MODEL names: a network, a torch module, or a factory of either.
+
+    A factory is a Python function (or a torch module's class) called with no arguments;
+    anything else, a built-in function such as ``sys.exit`` included, is refused without
+    being called.
+    """
     if isinstance(obj, Network):
         if sizes is not None:
             raise _CommandError(
@@ -414,16 +421,53 @@ def _network(obj: Any, ref: str, sizes: tuple[Any, ...] | None, *, call: bool = 
         from .torch import from_torch
 
         return from_torch(obj, input_shape=sizes)
-    if call and callable(obj):
-        try:
-            made = obj()
-        except SymcnnError:
-            raise
-        except Exception as err:
-            raise _CommandError(f"calling {ref}() failed: {type(err).__name__}: {err}", 1) from err
-        return _network(made, f"{ref}()", sizes, call=False)
-    raise _CommandError(
-        f"{ref} is a {type(obj).__name__}, not a symcnn Network, a torch.nn.Module or a "
-        "function returning one",
-        1,
-    )
+    wanted = "a symcnn Network, a torch.nn.Module or a Python function returning one"
+    if not call:
+        raise _CommandError(
+            f"{ref} returned {_kind(obj)}, not a symcnn Network or a torch.nn.Module", 1
+        )
+    if not _is_factory(obj, torch):
+        raise _CommandError(f"{ref} is {_kind(obj)}, not {wanted}", 1)
+    try:
+        inspect.signature(obj).bind()
+    except TypeError:
+        raise _CommandError(
+            f"{ref} takes arguments: MODEL must name a function of no arguments", 1
+        ) from None
+    except ValueError:  # no signature to read: let the call decide
+        pass
+    try:
+        made = obj()
+    except SymcnnError:
+        raise
+    except (Exception, SystemExit) as err:
+        raise _CommandError(f"calling {ref}() failed: {_describe_error(err)}", 1) from err
+    return _network(made, f"{ref}()", sizes, call=False)
+
+
+def _is_factory(obj: Any, torch: Any) -> bool:
+    """Whether MODEL names something to call: a Python function, or a torch module class."""
+    if inspect.isfunction(obj) or inspect.ismethod(obj) or isinstance(obj, functools.partial):
+        return True
+    return torch is not None and isinstance(obj, type) and issubclass(obj, torch.nn.Module)
+
+
+def _kind(obj: Any) -> str:
+    """What an object is, for a message: 'a list', 'a built-in function', 'None'."""
+    if obj is None:
+        return "None"
+    if inspect.isbuiltin(obj):
+        return "a built-in function"
+    if inspect.isclass(obj):
+        return f"a class ({obj.__name__})"
+    if inspect.ismodule(obj):
+        return "a module"
+    name = type(obj).__name__
+    return f"{'an' if name[:1].lower() in 'aeiou' else 'a'} {name}"
+
+
+def _describe_error(err: BaseException) -> str:
+    """'ZeroDivisionError: division by zero', or what a SystemExit carried."""
+    if isinstance(err, SystemExit):
+        return f"it exited (SystemExit: {err.code})"
+    return f"{type(err).__name__}: {err}"

@@ -8,6 +8,11 @@ domain of separable constraints is given per symbol.
 
 from __future__ import annotations
 
+import pathlib
+import subprocess
+import sys
+import textwrap
+
 import pytest
 import sympy
 
@@ -193,3 +198,120 @@ def test_domain_of_the_seed_is_unchanged(capsys):
         "  n: smallest 28, largest 33\n",
         "",
     )
+
+
+# -- what a MODEL may name -----------------------------------------------------------------
+WANTED = "not a symcnn Network, a torch.nn.Module or a Python function returning one"
+
+
+@pytest.mark.parametrize(
+    ("model", "line"),
+    [
+        ("sys:exit", f"sys:exit is a built-in function, {WANTED}"),
+        ("builtins:print", f"builtins:print is a built-in function, {WANTED}"),
+        ("collections:OrderedDict", f"collections:OrderedDict is a class (OrderedDict), {WANTED}"),
+        ("os:path", f"os:path is a module, {WANTED}"),
+        ("symcnn.models:__all__", f"symcnn.models:__all__ is a list, {WANTED}"),
+        ("symcnn:__version__", f"symcnn:__version__ is a str, {WANTED}"),
+        (
+            "os.path:join",
+            "os.path:join takes arguments: MODEL must name a function of no arguments",
+        ),  # fmt: skip
+    ],
+)
+def test_a_model_that_is_no_network_is_refused(capsys, model, line):
+    assert run(capsys, "table", model) == (1, "", f"symcnn: error: {line}\n")
+
+
+def test_sys_exit_is_not_taken_for_help():
+    done = subprocess.run(
+        [sys.executable, "-m", "symcnn", "table", "sys:exit"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=120,
+    )
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == f"symcnn: error: sys:exit is a built-in function, {WANTED}\n"
+
+
+MODELS = """
+import sys
+import symcnn as sc
+
+def nothing():
+    return None
+
+def number():
+    return 3
+
+def leave():
+    sys.exit(3)
+
+def leave_with_text():
+    raise SystemExit("no network today")
+
+def make(lazy=False):
+    return sc.Sequential(sc.Linear(2, 1), input_shape=(2,))
+"""
+
+
+@pytest.fixture
+def models(tmp_path: pathlib.Path) -> pathlib.Path:
+    path = tmp_path / "models.py"
+    path.write_text(MODELS)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "line"),
+    [
+        ("nothing", "{ref}() returned None, not a symcnn Network or a torch.nn.Module"),
+        ("number", "{ref}() returned an int, not a symcnn Network or a torch.nn.Module"),
+        ("leave", "calling {ref}() failed: it exited (SystemExit: 3)"),
+        ("leave_with_text", "calling {ref}() failed: it exited (SystemExit: no network today)"),
+        ("sys", "{ref} is a module, " + WANTED),
+    ],
+)
+def test_what_a_function_returns_or_does_is_checked(capsys, models, name, line):
+    ref = f"{models}:{name}"
+    expected = "symcnn: error: " + line.format(ref=ref) + "\n"
+    assert run(capsys, "table", ref) == (1, "", expected)
+
+
+def test_a_function_with_defaults_is_called(capsys, models):
+    status, out, _ = run(capsys, "formula", f"{models}:make", "--quantity", "params")
+    assert (status, out) == (0, "params = 3\n")
+
+
+def test_a_model_file_that_exits_is_one_line(capsys, tmp_path):
+    path = tmp_path / "leaving.py"
+    path.write_text("import sys\nsys.exit('bye')\n")
+    assert run(capsys, "table", f"{path}:net") == (
+        1,
+        "",
+        f"symcnn: error: running {path} failed: it exited (SystemExit: bye)\n",
+    )
+
+
+def test_a_torch_module_class_is_built(capsys, tmp_path):
+    pytest.importorskip("torch")
+    path = tmp_path / "classes.py"
+    path.write_text(
+        textwrap.dedent(
+            """
+            import torch.nn as nn
+
+            class Net(nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.conv = nn.Conv2d(1, 2, 3)
+
+                def forward(self, x):
+                    return self.conv(x)
+            """
+        )
+    )
+    status, out, err = run(capsys, "formula", f"{path}:Net", "--input", "1,5,5", "--quantity",
+                           "params")  # fmt: skip
+    assert (status, out, err) == (0, "params = 20\n", "")
