@@ -39,7 +39,7 @@ from .printing import text
 if TYPE_CHECKING:
     import numpy
 
-__all__ = ["compile_expr", "compile_relation", "evaluate", "holds"]
+__all__ = ["MAX_POINTS", "compile_expr", "compile_relation", "evaluate", "holds"]
 
 # Every intermediate magnitude must stay below this for the int64 path; 2**62 rather than
 # 2**63 - 1 leaves a margin for the bounds' own ``+ 1`` slack.
@@ -757,43 +757,171 @@ def compile_relation(rel: Any, symbols: Sequence[sympy.Symbol]) -> Callable[...,
 # evaluate and holds: checked values, int64 or exact object arrays.
 
 
+#: The most points one evaluation takes: the size of each array value (a ``range`` counts
+#: its length, an array view its full shape) and of the shape all values broadcast to.
+#: Bigger inputs raise :class:`~symcnn.errors.ShapeError` before anything is allocated.
+#: Why this many: an int64 array of 2·10**8 points is 1.6 GB, and an evaluation holds a
+#: few arrays of the result's shape at once (temporaries, the domain's boolean verdicts,
+#: the result), so a sweep this large needs several GB, about what a workstation has;
+#: exact object arrays take about five times as much per point. Refusing beyond that
+#: turns a mistaken ``range(3, 10**12)``, or a grid of two long vectors, into an error
+#: with the count at once instead of a bare MemoryError (or swapping) part-way through.
+#: Sweep more points in chunks.
+MAX_POINTS = 2 * 10**8
+
+# Values an int64 array holds exactly.
+_INT64_MIN, _INT64_END = -(2**63), 2**63
+
+# Scalar kinds that are never a size, though some of them (bool) are ints to Python.
+_NOT_VALUES = (bool, float, complex, str, bytes, bytearray, memoryview, sympy.Basic)
+
+
 def _coerce(symbol: sympy.Symbol, value: Any) -> tuple[Any, int]:
-    """A value as a Python int or an int64/object integer array, and its max magnitude."""
+    """A value as a Python int or an int64/object integer array, and its max magnitude.
+
+    Parameters
+    ----------
+    symbol : sympy.Symbol
+        The symbol the value is for, named in every error.
+    value : object
+        A Python or numpy integer; a numpy array (or anything with ``__array__``) of an
+        integer dtype or of Python ints; a ``range``; or a (nested) list or tuple of ints.
+
+    Returns
+    -------
+    tuple
+        A Python int, or an int64 array when every value fits in int64, else an object
+        array of Python ints; and the largest magnitude among the values (0 if none).
+
+    Raises
+    ------
+    ShapeError
+        If the value, or any element of it, is a bool, a float or anything else but an
+        integer (naming the value, and its index in a list); if a symbol declared positive
+        or nonnegative gets a value below that; if the value is not rectangular; or if it
+        has more than :data:`MAX_POINTS` points, before allocating them.
+    """
     if isinstance(value, numbers.Integral) and not isinstance(value, bool):
         v = int(value)
         _check_sign(symbol, v, None)
         return v, abs(v)
-    if isinstance(value, (bool, float, complex, str, bytes, sympy.Basic)) or value is None:
+    if isinstance(value, _NOT_VALUES) or value is None:
         raise _bad_value(symbol, value)
-    if not isinstance(value, (Sequence, range)) and not hasattr(value, "__array__"):
+    if isinstance(value, range):
+        return _from_range(symbol, value)
+    if isinstance(value, Sequence):
+        return _from_sequence(symbol, value)
+    if not hasattr(value, "__array__"):
         raise _bad_value(symbol, value)
+    size = _nested_size(value)
+    if size is not None:
+        _check_size(symbol, size)
     np = _numpy()
     try:
         array = np.asarray(value)
-    except (ValueError, OverflowError) as error:
+    except (ValueError, TypeError, OverflowError, MemoryError) as error:
         raise ShapeError(f"the value of {symbol} is not an array of integers ({error})") from None
     if array.ndim == 0:
-        return _coerce(symbol, array.item())
-    if array.dtype.kind == "O":
-        items = array.ravel().tolist()
-        for item in items:
-            if not isinstance(item, numbers.Integral) or isinstance(item, bool):
-                raise _bad_value(symbol, item, array=True)
-        ints = [int(item) for item in items]
-        fits = all(-(2**63) <= i < 2**63 for i in ints)
-        array = np.array(ints, dtype=np.int64 if fits else object).reshape(array.shape)
-        if not fits:
-            lo = min(ints)
-            _check_sign(symbol, lo, array)
-            return array, max(abs(lo), abs(max(ints)))
-    elif array.dtype.kind == "u" and array.size and int(array.max()) >= 2**63:
+        return _coerce(symbol, array.item())  # a numpy scalar, np.bool_ among them
+    return _from_array(symbol, array)
+
+
+def _range_length(r: range) -> int:
+    """``len(r)``, also past ``sys.maxsize`` where ``len`` raises OverflowError."""
+    return max(0, -((r.start - r.stop) // r.step))
+
+
+def _nested_size(value: Any) -> int | None:
+    """How many points a nested list holds, read from the first element at each depth.
+
+    Exact for a rectangular nesting (numpy refuses any other), and cheap: it lets a list
+    of ranges or of array views be refused before numpy materialises it. None when the
+    value has no length to read.
+    """
+    count = 1
+    for _ in range(64):  # numpy's limit on dimensions
+        if isinstance(value, range):
+            length = _range_length(value)
+        elif isinstance(value, Sequence) and not isinstance(value, _NOT_VALUES):
+            length = len(value)
+        else:
+            shape = getattr(value, "shape", None)
+            if isinstance(shape, tuple) and all(isinstance(d, int) for d in shape):
+                return count * math.prod(shape)
+            return count
+        count *= length
+        if not length:
+            return 0
+        try:
+            value = value[0]
+        except (IndexError, KeyError, TypeError):  # a sequence numpy will refuse anyway
+            return None
+    return None
+
+
+def _check_size(symbol: sympy.Symbol, points: int) -> None:
+    if points > MAX_POINTS:
+        raise ShapeError(
+            f"the value of {symbol} has {points:,} points, more than the {MAX_POINTS:,} one "
+            "evaluation takes (symcnn.evaluate.MAX_POINTS): evaluate it in chunks"
+        )
+
+
+def _from_range(symbol: sympy.Symbol, r: range) -> tuple[Any, int]:
+    """A range as an array, built without a Python loop when its values fit in int64."""
+    count = _range_length(r)
+    _check_size(symbol, count)
+    np = _numpy()
+    if not count:
+        return np.empty(0, dtype=np.int64), 0
+    first, last = r.start, r.start + (count - 1) * r.step
+    lo, hi = min(first, last), max(first, last)
+    if _INT64_MIN <= lo and hi < _INT64_END:
+        # first + i·step in int64. Intermediate products may wrap around, but int64
+        # arithmetic is exact modulo 2**64 and every final value fits, so each is exact;
+        # the step is reduced modulo 2**64 for the same reason.
+        array = np.arange(count, dtype=np.int64)
+        array *= (r.step - _INT64_MIN) % 2**64 + _INT64_MIN
+        array += first
+    else:
+        array = _object_array(list(r), (count,))
+    _check_sign(symbol, lo, array)
+    return array, max(abs(lo), abs(hi))
+
+
+def _from_sequence(symbol: sympy.Symbol, value: Sequence[Any]) -> tuple[Any, int]:
+    """A (nested) list or tuple as an array, every element checked to be an integer."""
+    size = _nested_size(value)
+    if size is not None:
+        _check_size(symbol, size)
+    np = _numpy()
+    try:
+        array = np.asarray(value)
+    except (ValueError, TypeError, OverflowError, MemoryError) as error:
+        raise ShapeError(f"the value of {symbol} is not an array of integers ({error})") from None
+    _check_size(symbol, array.size)
+    if array.dtype.kind in "iu" and (not array.size or int(array.min()) > 1):
+        return _from_array(symbol, array)  # numpy's fast conversion, and no bool can hide
+    # numpy's conversion counts True as 1, makes 2**63 + 3 a float and 2.0 an integer
+    # float: read the elements as given instead (only when a 0 or 1 or a non-int appears).
+    return _from_objects(symbol, np.asarray(value, dtype=object))
+
+
+def _from_array(symbol: sympy.Symbol, array: numpy.ndarray[Any, Any]) -> tuple[Any, int]:
+    """A numpy array as an int64 array, or an object array when a value passes int64."""
+    _check_size(symbol, array.size)
+    np = _numpy()
+    kind = array.dtype.kind
+    if kind == "O":
+        return _from_objects(symbol, array)
+    if kind == "u" and array.size and int(array.max()) >= _INT64_END:
         array = array.astype(object)
         lo = int(array.min())
         _check_sign(symbol, lo, array)
         return array, int(array.max())
-    elif array.dtype.kind not in "iu" and array.size:
+    if kind not in "iu" and array.size:
         flat = array.ravel()
-        if array.dtype.kind == "f" and flat.size:
+        if kind == "f":
             # Name a fractional (or non-finite) entry when there is one, else the first.
             fractional = ~np.isfinite(flat) | (flat != np.round(flat))
             flat = flat[fractional] if fractional.any() else flat
@@ -807,12 +935,55 @@ def _coerce(symbol: sympy.Symbol, value: Any) -> tuple[Any, int]:
     return array, max(abs(lo), abs(hi))
 
 
+def _from_objects(symbol: sympy.Symbol, objects: numpy.ndarray[Any, Any]) -> tuple[Any, int]:
+    """An object array of the caller's own elements, each checked to be a (non-bool) int."""
+    np = _numpy()
+    items = objects.ravel().tolist()
+    if set(map(type, items)) - {int}:  # numpy or sympy integers, or something refused
+        for position, item in enumerate(items):
+            if isinstance(item, np.ndarray) and item.ndim == 0:
+                items[position] = item = item[()]  # a 0-d array in a list: its scalar
+            if isinstance(item, bool) or not isinstance(item, numbers.Integral):
+                index = np.unravel_index(position, objects.shape)
+                raise _bad_item(symbol, item, tuple(int(i) for i in index))
+        items = [int(item) for item in items]
+    if not items:
+        return np.empty(objects.shape, dtype=np.int64), 0
+    lo, hi = min(items), max(items)
+    if _INT64_MIN <= lo and hi < _INT64_END:
+        array = np.array(items, dtype=np.int64).reshape(objects.shape)
+    else:
+        array = _object_array(items, objects.shape)
+    _check_sign(symbol, lo, array)
+    return array, max(abs(lo), abs(hi))
+
+
+def _object_array(items: list[int], shape: tuple[int, ...]) -> numpy.ndarray[Any, Any]:
+    array = _numpy().empty(len(items), dtype=object)
+    array[:] = items
+    return array.reshape(shape)
+
+
 def _bad_value(
     symbol: sympy.Symbol, value: Any, array: bool = False, dtype: str | None = None
 ) -> ShapeError:
-    got = f"{value!r} in a {dtype} array" if dtype else repr(value)
+    got = f"{_shown(value)} in a {dtype} array" if dtype else _shown(value)
     what = "an integer array" if array else "an integer or an array of integers"
     return ShapeError(f"the value of {symbol} must be {what} (got {got})")
+
+
+def _bad_item(symbol: sympy.Symbol, item: Any, index: tuple[int, ...]) -> ShapeError:
+    at = index[0] if len(index) == 1 else index
+    return ShapeError(
+        f"the value of {symbol} must be an integer array (got {_shown(item)} at index {at})"
+    )
+
+
+def _shown(value: Any) -> str:
+    """``repr`` of a refused value, a numpy scalar shown as the Python value it holds."""
+    if getattr(value, "ndim", None) == 0 and callable(getattr(value, "item", None)):
+        value = value.item()
+    return repr(value)
 
 
 def _check_sign(symbol: sympy.Symbol, lowest: int, array: Any) -> None:
@@ -830,15 +1001,44 @@ def _check_sign(symbol: sympy.Symbol, lowest: int, array: Any) -> None:
     )
 
 
-def _run(formula: sympy.Basic, values: Mapping[Any, Any], relation: bool) -> Any:
+#: Values checked by :func:`_coerce_values`: each symbol's int or array and max magnitude.
+_Coerced = Mapping[sympy.Symbol, tuple[Any, int]]
+
+
+def _check_keys(values: Mapping[Any, Any]) -> None:
     if not isinstance(values, Mapping):
         raise ShapeError(f"values must be a mapping from symbols to values (got {values!r})")
     for key in values:
         if not isinstance(key, sympy.Symbol):
             raise ShapeError(f"values must be keyed by sympy Symbols (got key {key!r})")
-    _missing(formula.free_symbols, values, formula)
-    coerced = {s: _coerce(s, v) for s, v in values.items()}
-    symbols = tuple(sorted(formula.free_symbols, key=sympy.default_sort_key))
+
+
+def _coerce_values(values: Mapping[Any, Any]) -> dict[sympy.Symbol, tuple[Any, int]]:
+    """Every value checked and converted once (see :func:`_coerce`), keyed by its symbol."""
+    _check_keys(values)
+    return {s: _coerce(s, v) for s, v in values.items()}
+
+
+@functools.lru_cache(maxsize=512)
+def _free_symbols(formula: sympy.Basic) -> tuple[sympy.Symbol, ...]:
+    """A formula's free symbols in sympy's sort order, remembered.
+
+    sympy walks the whole tree each time it is asked, which was most of the cost of a
+    scalar evaluation.
+    """
+    return tuple(sorted(formula.free_symbols, key=sympy.default_sort_key))
+
+
+def _run(formula: sympy.Basic, values: Mapping[Any, Any], relation: bool) -> Any:
+    _check_keys(values)
+    _missing(_free_symbols(formula), values, formula)  # before any value is converted
+    return _run_coerced(formula, {s: _coerce(s, v) for s, v in values.items()}, relation)
+
+
+def _run_coerced(formula: sympy.Basic, coerced: _Coerced, relation: bool) -> Any:
+    """:func:`evaluate` or :func:`holds` at values already checked by :func:`_coerce_values`."""
+    symbols = _free_symbols(formula)
+    _missing(symbols, coerced, formula)
     arrays = {s: v for s, (v, _) in coerced.items() if not isinstance(v, int)}
     args = [coerced[s][0] for s in symbols]
     # In-place updates are safe when every array argument has the result's full shape.
@@ -856,6 +1056,13 @@ def _run(formula: sympy.Basic, values: Mapping[Any, Any], relation: bool) -> Any
     except ValueError:
         shapes = ", ".join(f"{s} has shape {a.shape}" for s, a in arrays.items())
         raise ShapeError(f"the values do not broadcast together: {shapes}") from None
+    points = math.prod(shape)
+    if points > MAX_POINTS:
+        shapes = ", ".join(f"{s} has shape {a.shape}" for s, a in arrays.items())
+        raise ShapeError(
+            f"the values broadcast to shape {shape}, {points:,} points, more than the "
+            f"{MAX_POINTS:,} one evaluation takes (symcnn.evaluate.MAX_POINTS): {shapes}"
+        )
     if plan.bound([coerced[s][1] for s in symbols]) < _INT64_LIMIT:
         dtype: Any = np.int64
     else:
@@ -880,7 +1087,7 @@ def _run(formula: sympy.Basic, values: Mapping[Any, Any], relation: bool) -> Any
 
 
 def _with_bindings(
-    failure: _CheckError, shape: tuple[int, ...] | None, coerced: Mapping[sympy.Symbol, Any]
+    failure: _CheckError, shape: tuple[int, ...] | None, coerced: _Coerced
 ) -> ShapeError:
     """The failure's message with the value of every symbol where it first happens."""
     index, got = _first_failure(failure.bad, failure.parts, shape)
@@ -903,7 +1110,9 @@ def evaluate(expr: sympy.Expr, values: Mapping[sympy.Symbol, Any]) -> numpy.ndar
         A formula :func:`compile_expr` accepts.
     values : mapping of sympy.Symbol to int or array-like of int
         A value for every free symbol of ``expr``: Python or numpy integers, or integer
-        arrays (lists, ranges, numpy arrays), which broadcast together.
+        arrays, which broadcast together: numpy arrays of any integer dtype (uint64 past
+        int64 included), object arrays of ints, ranges, and lists or tuples (nested for
+        more dimensions) of ints of any size.
 
     Returns
     -------
@@ -915,11 +1124,14 @@ def evaluate(expr: sympy.Expr, values: Mapping[sympy.Symbol, Any]) -> numpy.ndar
     Raises
     ------
     ShapeError
-        If a value is not an integer (a float, a bool, a float array), naming the symbol
-        and the value; if a symbol declared positive gets a value below 1, naming the first
-        bad value; if a free symbol has no value, listing them; if ``expr`` contains
-        something :func:`compile_expr` refuses; or if a division in it is by zero or the
-        value is not an integer, with the symbol values where that happens.
+        If a value, or an element of one, is not an integer (a bool, a float, a float or
+        bool array), naming the symbol, the value and its index in a list; if a symbol
+        declared positive gets a value below 1, naming the first bad value; if a value, or
+        the shape all values broadcast to, has more than :data:`MAX_POINTS` points, with
+        the count, before allocating them; if a free symbol has no value, listing them; if
+        ``expr`` contains something :func:`compile_expr` refuses; or if a division in it
+        is by zero or the value is not an integer, with the symbol values where that
+        happens.
     ImportError
         If arrays are given and numpy is not installed.
 
@@ -935,6 +1147,12 @@ def evaluate(expr: sympy.Expr, values: Mapping[sympy.Symbol, Any]) -> numpy.ndar
     array([1333200, 1916400, 2616400])
     >>> evaluate(n**4, {n: [10**7]})
     array([10000000000000000000000000000], dtype=object)
+    >>> evaluate(n - 2**64, {n: [2**64 + 3, 5]})
+    array([3, -18446744073709551611], dtype=object)
+    >>> evaluate(n + 1, {n: [28, True]})
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.ShapeError: the value of n must be an integer array (got True at index 1)
     """
     return _run(_as_expr(expr), values, relation=False)
 

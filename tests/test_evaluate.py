@@ -319,7 +319,7 @@ def test_results_broadcast_over_all_values_and_do_not_alias_inputs():
         (2.5, r"value of n must be an integer .*\(got 2\.5\)"),
         (True, r"value of n must be an integer .*\(got True\)"),
         (np.bool_(True), r"value of n must be an integer .*\(got True\)"),
-        ([1, 2.5], r"value of n must be an integer array \(got 2\.5 in a float64 array\)"),
+        ([1, 2.5], r"value of n must be an integer array \(got 2\.5 at index 1\)"),
         (np.array([3.0, 4.0]), r"value of n .*\(got 3\.0 in a float64 array\)"),
         (np.array([True, False]), r"value of n .*\(got True in a bool array\)"),
         ("28", r"value of n must be an integer .*\(got '28'\)"),
