@@ -29,17 +29,20 @@ def evaluate_checked(
 ) -> Any:
     """Evaluate ``expr`` exactly at every point of ``values``, checking ``domain`` first.
 
-    ``values`` maps symbol names to integers or integer arrays (broadcast together). A
-    point where some condition fails raises :class:`~symcnn.errors.ShapeError` naming the
-    first such point, its layer, the rule and the numbers (``on_invalid="raise"``), or is
-    masked out of a ``numpy.ma.MaskedArray`` (``on_invalid="mask"``). ``symbols`` are
-    further names a caller accepts though ``expr`` and ``domain`` do not contain them (the
-    network's other symbols): their values only broadcast. ``equivalent`` are relations
+    ``values`` maps symbol names to integers or integer arrays (broadcast together),
+    checked once as :func:`symcnn.evaluate.evaluate` checks them: a bool, a non-integer
+    or more than :data:`symcnn.evaluate.MAX_POINTS` points raises
+    :class:`~symcnn.errors.ShapeError` naming the symbol. A point where some condition
+    fails raises :class:`~symcnn.errors.ShapeError` naming the first such point, its
+    layer, the rule and the numbers (``on_invalid="raise"``), or is masked out of a
+    ``numpy.ma.MaskedArray`` (``on_invalid="mask"``). ``symbols`` are further names a
+    caller accepts though ``expr`` and ``domain`` do not contain them (the network's other
+    symbols): their values only broadcast. ``equivalent`` are relations
     that hold exactly where the whole domain does (a network's simplified
     ``constraints``): checked first, they spare the per-layer checks wherever every point
     is valid; those run only to name the layer that fails, or to build the mask.
     """
-    from .evaluate import evaluate, holds
+    from .evaluate import _as_expr, _as_relation, _coerce_values, _run_coerced
 
     if on_invalid not in ("raise", "mask"):
         raise ShapeError(f"on_invalid must be 'raise' or 'mask' (got {on_invalid!r})")
@@ -51,9 +54,20 @@ def evaluate_checked(
         raise ShapeError(
             f"no symbol named {', '.join(unknown)} here (symbols: {', '.join(sorted(by_name))})"
         )
-    point = {by_name[name]: v for name, v in values.items()}
-    if equivalent is not None and all(_everywhere(holds(rel, point)) for rel in equivalent):
-        result = evaluate(expr, point)
+    # Every value is checked and converted once (bools, floats and oversized inputs are
+    # refused here, naming the symbol), not again by each relation decided below.
+    coerced = _coerce_values({by_name[name]: v for name, v in values.items()})
+    point = {s: v for s, (v, _) in coerced.items()}
+    formula = _as_expr(expr)
+
+    def holds(rel: Any) -> Any:
+        return _run_coerced(_as_relation(rel), coerced, relation=True)
+
+    def evaluate() -> Any:
+        return _run_coerced(formula, coerced, relation=False)
+
+    if equivalent is not None and all(_everywhere(holds(rel)) for rel in equivalent):
+        result = evaluate()
         if on_invalid == "raise":
             return result
         import numpy as np
@@ -64,15 +78,15 @@ def evaluate_checked(
     verdicts: dict[Any, Any] = {}
     for _, cond in domain:
         if cond.relation not in verdicts:
-            verdicts[cond.relation] = holds(cond.relation, point)
+            verdicts[cond.relation] = holds(cond.relation)
     checks = [(where, cond, verdicts[cond.relation]) for where, cond in domain]
     if on_invalid == "raise":
         if any(ok is False or (not isinstance(ok, bool) and not ok.all()) for *_, ok in checks):
             _raise_first(checks, point)
-        return evaluate(expr, point)
+        return evaluate()
     import numpy as np
 
-    result = evaluate(expr, point)
+    result = evaluate()
     valid = np.logical_and.reduce([np.asarray(ok) for _, _, ok in checks] or [np.asarray(True)])
     return np.ma.masked_array(result, mask=np.broadcast_to(~valid, np.shape(result)))
 
