@@ -9,7 +9,8 @@ parsed (:mod:`symcnn.spec`), never run.
 
 Mistakes are reported as one line on stderr, ``symcnn: error: ...``, with exit status 2
 for usage and spec errors and 1 for the others (a model that cannot be loaded, a layer
-that refuses its input).
+that refuses its input, sympy failing on a question). Whatever goes wrong, the command
+prints no traceback unless it is run with ``--debug``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import importlib.util
 import inspect
 import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -73,6 +75,9 @@ class _Parser(argparse.ArgumentParser):
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``symcnn`` command with ``argv`` (default ``sys.argv[1:]``).
 
+    Every error becomes one line on stderr, ``symcnn: error: ...``; ``--debug`` (before
+    or after the command) prints the traceback above it.
+
     Parameters
     ----------
     argv : sequence of str, optional
@@ -92,26 +97,68 @@ def main(argv: Sequence[str] | None = None) -> int:
     output = 8·(n - k + 1)²
     0
     """
-    parser = _parser()
+    words = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in (words[: words.index("--")] if "--" in words else words)
     try:
-        args = parser.parse_args(argv)
-        out = args.run(args)
+        args = _parser().parse_args(words)
     except SystemExit as exit_:  # --help and --version
         return exit_.code if isinstance(exit_.code, int) else 0
-    except _CommandError as err:
-        return _report(str(err), err.status)
-    except SpecError as err:
-        return _report(str(err), 2)
-    except (SymcnnError, ValueError, ImportError) as err:
-        return _report(str(err), 1)
-    sys.stdout.write(out if out.endswith("\n") else out + "\n")
+    except Exception as err:
+        return _failed(err, debug)
+    try:
+        out = args.run(args)
+    except KeyboardInterrupt:
+        return _report("interrupted", 130)
+    except (Exception, SystemExit) as err:  # SystemExit: code a model runs may call exit()
+        return _failed(err, args.debug)
+    try:
+        sys.stdout.write(out if out.endswith("\n") else out + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `symcnn table | head`: the reader has gone
+        _silence_stdout()
+        return 1
     return 0
+
+
+def _failed(err: BaseException, debug: bool) -> int:
+    """Report ``err`` in one line (after its traceback with ``--debug``); its exit status."""
+    status, message = _diagnosis(err)
+    if debug:
+        traceback.print_exception(err, file=sys.stderr)
+    return _report(message, status)
+
+
+def _diagnosis(err: BaseException) -> tuple[int, str]:
+    """The exit status and the one-line message of an error."""
+    detail = str(err)
+    if isinstance(err, _CommandError):
+        return err.status, detail
+    if isinstance(err, SpecError):
+        return 2, detail
+    if isinstance(err, (SymcnnError, ValueError, ImportError)) and detail:
+        return 1, detail
+    if isinstance(err, RecursionError):
+        detail = "an expression is nested too deeply for sympy (RecursionError)"
+    elif isinstance(err, SystemExit):
+        detail = f"the model's code exited (SystemExit: {err.code})"
+    else:
+        detail = f"{type(err).__name__}: {detail}" if detail else type(err).__name__
+    return 1, f"{detail} (run with --debug for the traceback)"
 
 
 def _report(message: str, status: int) -> int:
     one_line = " ".join(message.split())
     print(f"symcnn: error: {one_line}", file=sys.stderr)
     return status
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # stdout is no file (under a test)
+        pass
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -123,6 +170,9 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Run 'symcnn table' for the seed lecture's LeNet table at 28×28, k = 5.",
     )
     parser.add_argument("--version", action="version", version=f"symcnn {__version__}")
+    parser.add_argument(
+        "--debug", action="store_true", help="print the traceback of an error, for bug reports"
+    )
     commands = parser.add_subparsers(
         title="commands", dest="command", required=True, metavar="{table,formula,domain}"
     )
@@ -135,6 +185,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     common.add_argument(
         "--at", metavar="POINT", help="values for symbols, e.g. n=28,k=5 (integers only)"
+    )
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,  # unless given here, the value before the command stands
+        help="print the traceback of an error, for bug reports",
     )
 
     table = commands.add_parser(

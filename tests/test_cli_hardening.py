@@ -8,6 +8,8 @@ domain of separable constraints is given per symbol.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import pathlib
 import subprocess
 import sys
@@ -15,10 +17,14 @@ import textwrap
 
 import pytest
 import sympy
+from hypothesis import given
+from hypothesis import strategies as st
 
 import symcnn as sc
+import symcnn.cli
 from symcnn.cli import main
 from symcnn.export.latex import latex_formula
+from symcnn.spec import layer_names
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -315,3 +321,142 @@ def test_a_torch_module_class_is_built(capsys, tmp_path):
     status, out, err = run(capsys, "formula", f"{path}:Net", "--input", "1,5,5", "--quantity",
                            "params")  # fmt: skip
     assert (status, out, err) == (0, "params = 20\n", "")
+
+
+# -- every error is one line ---------------------------------------------------------------
+def raising(error: BaseException):
+    def fail(*args, **kwargs):
+        raise error
+
+    return fail
+
+
+@pytest.mark.parametrize(
+    ("error", "line"),
+    [
+        (
+            sympy.PolynomialError("1/n contains an element of the set of generators."),
+            "symcnn: error: PolynomialError: 1/n contains an element of the set of generators. "
+            "(run with --debug for the traceback)",
+        ),
+        (
+            RecursionError("maximum recursion depth exceeded"),
+            "symcnn: error: an expression is nested too deeply for sympy (RecursionError) "
+            "(run with --debug for the traceback)",
+        ),
+        (
+            NotImplementedError(),
+            "symcnn: error: NotImplementedError (run with --debug for the traceback)",
+        ),
+        (
+            ZeroDivisionError("x"),
+            "symcnn: error: ZeroDivisionError: x (run with --debug for the traceback)",
+        ),  # fmt: skip
+        (
+            SystemExit(3),
+            "symcnn: error: the model's code exited (SystemExit: 3) (run with "
+            "--debug for the traceback)",
+        ),  # fmt: skip
+    ],
+)
+def test_any_error_is_one_line(capsys, monkeypatch, error, line):
+    monkeypatch.setattr(symcnn.cli, "text", raising(error))
+    assert run(capsys, "formula") == (1, "", line + "\n")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--debug", "formula"],
+        ["formula", "--debug"],
+        ["formula", "--quantity", "params", "--debug"],
+    ],
+)
+def test_debug_prints_the_traceback_then_the_line(capsys, monkeypatch, args):
+    monkeypatch.setattr(symcnn.cli, "text", raising(sympy.PolynomialError("not a polynomial")))
+    status, out, err = run(capsys, *args)
+    assert (status, out) == (1, "")
+    lines = err.splitlines()
+    assert lines[0] == "Traceback (most recent call last):"
+    assert lines[-2] == "sympy.polys.polyerrors.PolynomialError: not a polynomial"
+    assert lines[-1] == (
+        "symcnn: error: PolynomialError: not a polynomial (run with --debug for the traceback)"
+    )
+
+
+def test_debug_is_off_by_default_and_harmless(capsys):
+    assert run(capsys, "--debug", "formula", "--at", "n=28,k=5") == (0, "products = 1333200\n", "")
+    status, out, err = run(capsys, "table", "--at", "n=3,k=5", "--debug")
+    assert (status, out) == (1, "")
+    assert err.splitlines()[0] == "Traceback (most recent call last):"
+    assert err.splitlines()[-1].startswith("symcnn: error: Conv2d(1, 32, kernel_size=5) at layer 0")
+    assert "--debug" not in err.splitlines()[-1]  # an expected error needs no hint
+
+
+def test_an_interrupt_is_one_line(capsys, monkeypatch):
+    monkeypatch.setattr(symcnn.cli, "text", raising(KeyboardInterrupt()))
+    assert run(capsys, "formula") == (130, "", "symcnn: error: interrupted\n")
+
+
+def test_a_closed_pipe_is_no_error(monkeypatch):
+    class Closed(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    errors = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", Closed())
+    monkeypatch.setattr(sys, "stderr", errors)
+    assert main(["formula", "--at", "n=28,k=5"]) == 1
+    assert errors.getvalue() == ""
+
+
+# -- random text never makes a traceback ---------------------------------------------------
+_PIECES = st.sampled_from(
+    [*sorted(layer_names())[:40], "(", ")", ",", "|", " | ", "=", "k", "n", "H", "1", "3",
+     "32", "-1", "0", "**", "//", "*", "+", "-", "/", "kernel_size=", "stride=", "padding=",
+     "(2, 3)", "'", '"', "[", "]", "{", "}", ".", ":", "__import__", "lambda", "\\", "\n",
+     "1e3", "2.5", "10**30", "True", "None"]
+)  # fmt: skip
+_TEXT = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=30)
+_ARG = st.sampled_from(["1", "2", "3", "8", "k", "n", "0", "-1", "2*k", "k+1", "n//2"])
+_LAYER = st.one_of(
+    st.sampled_from(["ReLU", "Flatten", "Identity", "Sigmoid"]),
+    st.builds("MaxPool2d({})".format, _ARG),
+    st.builds("AvgPool2d({}, stride={})".format, _ARG, _ARG),
+    st.builds("Conv2d({}, {}, {})".format, _ARG, _ARG, _ARG),
+    st.builds("Conv2d(1, 8, {}, stride={}, padding={})".format, _ARG, _ARG, _ARG),
+    st.builds("Linear({}, {})".format, _ARG, _ARG),
+    st.builds("LazyLinear({})".format, _ARG),
+)
+_SPECS = st.one_of(
+    st.lists(_LAYER, min_size=1, max_size=5).map(" | ".join),  # often a valid network
+    st.lists(_PIECES, min_size=1, max_size=12).map("".join),
+    _TEXT,
+).map(lambda spec: spec if "(" in spec or "|" in spec else spec + " | ReLU")  # always a spec
+_POINTS = st.one_of(
+    st.lists(st.sampled_from(["n", "k", "H", "q", "=", "28", "5", "-3", "0", ",", ";", " ",
+                              "2**", "10**40", "//2", "(", ")", "'", "x.y", "1.5"]),
+             max_size=10).map("".join),
+    _TEXT,
+)  # fmt: skip
+
+
+@given(
+    command=st.sampled_from(["table", "formula", "domain"]),
+    spec=_SPECS,
+    sizes=st.sampled_from(["1,n,n", "3,H,W", "4", "1,28,28", "1,0,n", "n,", "2*n,n//2"]),
+    point=st.one_of(st.none(), _POINTS),
+)
+def test_random_specs_and_points_never_make_a_traceback(command, spec, sizes, point):
+    args = [command, spec, "--input", sizes] + ([] if point is None else ["--at", point])
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(args)
+    assert status in (0, 1, 2)
+    assert "Traceback" not in err.getvalue()
+    if status == 0:
+        assert err.getvalue() == ""
+    else:
+        assert out.getvalue() == ""
+        assert err.getvalue().startswith("symcnn: error: ")
+        assert err.getvalue().count("\n") == 1
