@@ -49,7 +49,8 @@ def to_records(net: Network, *, at: Mapping[Any, Any] | None = None) -> list[dic
     a list of formula strings), ``output_shape``, ``params``, ``products`` (formula
     strings) and ``shared``; then, when the network is numeric or ``at`` binds every
     symbol, ``input_shapes_value``, ``output_shape_value``, ``params_value`` and
-    ``products_value`` as Python ints. The totals are in :func:`to_json`.
+    ``products_value`` as Python ints. The totals are in :func:`to_json` and in the last
+    row of :func:`to_csv`.
 
     Raises
     ------
