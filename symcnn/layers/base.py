@@ -5,8 +5,9 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+import numbers
+from collections.abc import Collection, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TypeVar
 
 import sympy
 
@@ -192,9 +193,15 @@ def _derive(layer: Layer, rule: str, inputs: tuple[Shape, ...]) -> Any:
 
 
 # -- coercions shared by the layer families ----------------------------------------------
-def tuple_of(value: Any, count: int, what: str) -> tuple[sympy.Expr, ...]:
-    """``5`` → ``(5, 5)``; a tuple of ``count`` sizes stays as it is; each coerced."""
+def tuple_of(value: Any, count: int, what: str, *, expand: bool = False) -> tuple[sympy.Expr, ...]:
+    """``5`` → ``(5, 5)``; a tuple of ``count`` sizes stays as it is; each coerced.
+
+    With ``expand``, a tuple of one size is repeated ``count`` times too, as PyTorch's
+    integer-list arguments (a convolution's stride, a pooling's kernel) read it.
+    """
     if isinstance(value, (tuple, list)):
+        if expand and len(value) == 1:
+            return (as_size(value[0], what),) * count
         if len(value) != count:
             raise ShapeError(f"{what!r} needs {count} values, one per spatial axis (got {value!r})")
         return tuple(as_size(v, what) for v in value)
@@ -238,3 +245,46 @@ def _show(value: Any) -> str:
     if isinstance(value, tuple):
         return "(" + ", ".join(_show(v) for v in value) + ")"
     return repr(value)
+
+
+# -- arguments that are not sizes: one rule each, as PyTorch applies it ----------------------
+def refuse(layer: Layer, name: str, rule: str, value: Any) -> NoReturn:
+    """Raise the :class:`ShapeError` of an argument: layer, argument, rule and value."""
+    raise ShapeError(f"{type(layer).__name__}: {name} {rule} (got {value!r})")
+
+
+def flag(layer: Layer, name: str, *, optional: bool = False) -> None:
+    """``name`` must be True or False (or None, when ``optional``).
+
+    PyTorch passes these (``ceil_mode``, ``count_include_pad``, ``keepdim``,
+    ``align_corners``) to its C++ functions, whose argument parser takes a bool and
+    nothing else: not 0 or 1, not None. Flags that PyTorch only tests for truth in Python
+    (``bias``, ``inplace``, ``affine``, ``return_indices``) accept anything there, and
+    so they do here: they are not checked.
+    """
+    value = getattr(layer, name)
+    if isinstance(value, bool) or (optional and value is None):
+        return
+    refuse(layer, name, "must be True or False" + (" or None" if optional else ""), value)
+
+
+def real(layer: Layer, name: str, *, optional: bool = False) -> None:
+    """``name`` must be a real number (or None, when ``optional``): not a string, not a bool.
+
+    PyTorch reads True as 1.0 in these arguments; symcnn never takes a bool for a number.
+    NaN and infinities pass: where PyTorch refuses them, the layer says so itself.
+    """
+    value = getattr(layer, name)
+    if optional and value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        refuse(layer, name, "must be a real number" + (" or None" if optional else ""), value)
+
+
+def choice(layer: Layer, name: str, options: Collection[str]) -> None:
+    """``name`` must be one of the words PyTorch knows for it, ``options``."""
+    value = getattr(layer, name)
+    if not isinstance(value, str) or value not in options:
+        *rest, last = map(repr, options)
+        words = f"{', '.join(rest)} or {last}" if rest else last
+        refuse(layer, name, f"must be {words}", value)

@@ -12,7 +12,7 @@ from ..derivation import Derivation, product, side_area, total
 from ..errors import UnsupportedLayerError
 from ..shape import Shape, as_size
 from ..sizes import conv_output_size_padded, conv_transpose_output_size, same_padding
-from .base import Field, Layer, positive, tuple_of
+from .base import Field, Layer, choice, positive, tuple_of
 
 __all__ = [
     "Conv1d",
@@ -22,6 +22,9 @@ __all__ = [
     "ConvTranspose2d",
     "ConvTranspose3d",
 ]
+
+# The padding modes PyTorch's convolutions know; symcnn models 'zeros' only.
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 # PyTorch's order of the spatial axes: (L), (H, W), (D, H, W).
 _AXES = {1: ("length",), 2: ("height", "width"), 3: ("depth", "height", "width")}
@@ -65,13 +68,16 @@ class _ConvBase(Layer):
         nd = self.ndim
         self._set("in_channels", as_size(self.in_channels, "in_channels"))
         self._set("out_channels", as_size(self.out_channels, "out_channels"))
+        # The kernel size shapes the weight, so a tuple of one size for two axes fails in
+        # PyTorch; stride, padding and dilation go to its integer-list arguments, which
+        # repeat a tuple of one. ``bias`` PyTorch only tests for truth: anything goes.
         self._set("kernel_size", tuple_of(self.kernel_size, nd, "kernel_size"))
-        self._set("stride", tuple_of(self.stride, nd, "stride"))
+        self._set("stride", tuple_of(self.stride, nd, "stride", expand=True))
         if isinstance(self.padding, str):
             self._check_padding_word()
         else:
-            self._set("padding", tuple_of(self.padding, nd, "padding"))
-        self._set("dilation", tuple_of(self.dilation, nd, "dilation"))
+            self._set("padding", tuple_of(self.padding, nd, "padding", expand=True))
+        self._set("dilation", tuple_of(self.dilation, nd, "dilation", expand=True))
         self._set("groups", as_size(self.groups, "groups"))
         self._coerce_extra()
         self._check_padding_mode()
@@ -82,6 +88,7 @@ class _ConvBase(Layer):
         raise NotImplementedError
 
     def _check_padding_mode(self) -> None:
+        choice(self, "padding_mode", PADDING_MODES)
         if self.padding_mode != "zeros":
             raise UnsupportedLayerError(
                 f"padding_mode={self.padding_mode!r} is not supported yet: symcnn "
@@ -339,6 +346,8 @@ class _ConvTransposeNd(_ConvBase):
         )
 
     def _check_padding_mode(self) -> None:
+        # PyTorch knows the four modes here too, but refuses all but zeros at construction.
+        choice(self, "padding_mode", PADDING_MODES)
         if self.padding_mode != "zeros":
             raise UnsupportedLayerError(
                 f"padding_mode={self.padding_mode!r}: {type(self).__name__} supports only "
@@ -346,7 +355,10 @@ class _ConvTransposeNd(_ConvBase):
             )
 
     def _coerce_extra(self) -> None:
-        self._set("output_padding", tuple_of(self.output_padding, self.ndim, "output_padding"))
+        self._set(
+            "output_padding",
+            tuple_of(self.output_padding, self.ndim, "output_padding", expand=True),
+        )
 
     def hyper_conditions(self) -> tuple[Condition, ...]:
         conds = [

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ShapeError
-from .base import Field, Layer
+from .base import Field, Layer, choice, real
 
 __all__ = [
     "GELU",
@@ -24,7 +23,10 @@ __all__ = [
 
 
 class _Elementwise(Layer):
-    """A layer applied element by element: output shape = input shape, nothing counted."""
+    """A layer applied element by element: output shape = input shape, nothing counted.
+
+    ``inplace`` PyTorch only tests for truth, so any value runs there and is kept here.
+    """
 
     __slots__ = ()
 
@@ -68,6 +70,10 @@ class LeakyReLU(_Elementwise):
     negative_slope: float = 0.01
     inplace: bool = False
 
+    def __post_init__(self) -> None:
+        # Any real slope runs in PyTorch, NaN, infinite and negative ones included.
+        real(self, "negative_slope")
+
 
 @dataclass(frozen=True, slots=True, repr=False)
 class Sigmoid(_Elementwise):
@@ -86,8 +92,7 @@ class GELU(_Elementwise):
     approximate: str = "none"
 
     def __post_init__(self) -> None:
-        if self.approximate not in ("none", "tanh"):
-            raise ShapeError(f"{self!r}: approximate must be 'none' or 'tanh'")
+        choice(self, "approximate", ("none", "tanh"))
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -120,5 +125,7 @@ class Dropout(_Elementwise):
     inplace: bool = False
 
     def __post_init__(self) -> None:
-        if not isinstance(self.p, numbers.Real) or isinstance(self.p, bool) or not 0 <= self.p <= 1:
+        real(self, "p")
+        # NaN fails this test, as it fails PyTorch's in a training forward.
+        if not 0 <= self.p <= 1:
             raise ShapeError(f"{self!r}: the probability p must lie in [0, 1]")

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 from typing import Any
 
 from ..condition import Condition, equal
 from ..derivation import Derivation, product, total
-from ..errors import ShapeError
 from ..shape import Shape, as_size
-from .base import Field, Layer, positive
+from .base import Field, Layer, positive, real, refuse
 
 __all__ = ["BatchNorm2d"]
 
@@ -45,8 +43,14 @@ class BatchNorm2d(Layer):
 
     def __post_init__(self) -> None:
         self._set("num_features", as_size(self.num_features, "num_features"))
-        if not isinstance(self.eps, numbers.Real) or isinstance(self.eps, bool) or self.eps <= 0:
-            raise ShapeError(f"{self!r}: eps must be a positive number")
+        real(self, "eps")
+        # PyTorch's own test, ``eps <= 0`` refused (in training; eval refuses eps < 0):
+        # NaN and infinity pass it and run, giving NaN or zero outputs, so they pass here.
+        if self.eps <= 0:
+            refuse(self, "eps", "must be positive", self.eps)
+        # Any real momentum runs, NaN and negative ones too; None means a running average.
+        # affine and track_running_stats PyTorch only tests for truth: anything goes.
+        real(self, "momentum", optional=True)
         self._validate()
 
     def hyper_conditions(self) -> tuple[Condition, ...]:

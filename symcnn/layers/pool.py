@@ -12,7 +12,7 @@ from ..derivation import Derivation, product
 from ..errors import ShapeError
 from ..shape import Shape
 from ..sizes import pool_output_size
-from .base import Field, Layer, positive, tuple_of
+from .base import Field, Layer, flag, positive, tuple_of
 from .conv import axis_names, window_receptive
 
 __all__ = ["AvgPool1d", "AvgPool2d", "AvgPool3d", "MaxPool1d", "MaxPool2d", "MaxPool3d"]
@@ -38,11 +38,17 @@ class _PoolNd(Layer):
 
     def __post_init__(self) -> None:
         nd = self.ndim
-        self._set("kernel_size", tuple_of(self.kernel_size, nd, "kernel_size"))
-        # PyTorch's rule: the stride defaults to the kernel size.
-        stride = self.kernel_size if self.stride is None else self.stride
-        self._set("stride", tuple_of(stride, nd, "stride"))
-        self._set("padding", tuple_of(self.padding, nd, "padding"))
+        # PyTorch's pooling functions take integer lists, which repeat a tuple of one size.
+        self._set("kernel_size", tuple_of(self.kernel_size, nd, "kernel_size", expand=True))
+        # PyTorch's rule: the stride defaults to the kernel size, given as None or as an
+        # empty tuple (its pooling functions read both as "omitted").
+        omitted = self.stride is None or (
+            isinstance(self.stride, (tuple, list)) and not self.stride
+        )
+        stride = self.kernel_size if omitted else self.stride
+        self._set("stride", tuple_of(stride, nd, "stride", expand=True))
+        self._set("padding", tuple_of(self.padding, nd, "padding", expand=True))
+        flag(self, "ceil_mode")
         self._coerce_extra()
         self._validate()
 
@@ -162,7 +168,8 @@ class _MaxPoolNd(_PoolNd):
         return self.dilation
 
     def _coerce_extra(self) -> None:
-        self._set("dilation", tuple_of(self.dilation, self.ndim, "dilation"))
+        # return_indices PyTorch only tests for truth: anything goes.
+        self._set("dilation", tuple_of(self.dilation, self.ndim, "dilation", expand=True))
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -244,6 +251,13 @@ class _AvgPoolNd(_PoolNd):
 
     __slots__ = ()
 
+    def _coerce_extra(self) -> None:
+        flag(self, "count_include_pad")
+        self._check_divisor()
+
+    def _check_divisor(self) -> None:
+        """Hook for ``divisor_override``, which AvgPool1d does not have."""
+
     def elementwise(self, *inputs: Shape) -> Derivation:
         return product(self.output_shape(*inputs).numel)
 
@@ -283,7 +297,7 @@ class _AvgPoolFields(_AvgPoolNd):
     count_include_pad: bool = True
     divisor_override: Any = None
 
-    def _coerce_extra(self) -> None:
+    def _check_divisor(self) -> None:
         value = self.divisor_override
         if value is None:
             return

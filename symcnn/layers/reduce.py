@@ -9,7 +9,7 @@ import sympy
 
 from ..errors import ShapeError
 from ..shape import Shape
-from .base import Layer
+from .base import Layer, flag, refuse
 
 __all__ = ["Mean"]
 
@@ -43,6 +43,11 @@ class Mean(Layer):
         if not dims or any(isinstance(d, bool) or not isinstance(d, int) for d in dims):
             raise ShapeError(f"Mean: dim must be an int or a tuple of ints (got {self.dim!r})")
         self._set("dim", tuple(dims))
+        flag(self, "keepdim")
+        # Dims of one sign that repeat name one axis twice whatever the rank; PyTorch
+        # refuses them. Mixed signs (1 and -3) are checked against the input's rank.
+        if len(set(self.dim)) != len(self.dim):
+            refuse(self, "dim", "names an axis twice (as PyTorch refuses)", self.dim)
 
     def _axes(self, x: Shape) -> set[int]:
         """Per-sample axes reduced, from PyTorch's batch-counting dims."""

@@ -8,9 +8,9 @@ from typing import Any
 import sympy
 
 from ..condition import Condition, at_least
-from ..errors import ShapeError
+from ..errors import ShapeError, UnsupportedLayerError
 from ..shape import Shape, as_size
-from .base import Field, Layer, positive, tuple_of
+from .base import Field, Layer, choice, flag, positive, refuse, tuple_of
 from .conv import axis_names
 
 __all__ = ["AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Upsample", "ZeroPad2d"]
@@ -29,6 +29,10 @@ class _AdaptivePool2d(Layer):
     output_size: tuple[Any, ...]
 
     def __post_init__(self) -> None:
+        # None keeps an axis only inside a tuple: PyTorch fails on a bare None at forward.
+        # return_indices it only tests for truth: anything goes.
+        if self.output_size is None:
+            refuse(self, "output_size", "must be a size or a tuple of 2 (None keeps an axis)", None)
         sizes = (
             self.output_size
             if isinstance(self.output_size, (tuple, list))
@@ -73,12 +77,18 @@ class AdaptiveMaxPool2d(_AdaptivePool2d):
     return_indices: bool = False
 
 
+# Upsample's modes for (C, H, W) maps, and those of them that interpolate.
+_MODES_2D = ("nearest", "bilinear", "bicubic", "nearest-exact", "area")
+_INTERPOLATING = ("bilinear", "bicubic")
+
+
 @dataclass(frozen=True, slots=True, repr=False)
 class Upsample(Layer):
     """``torch.nn.Upsample(size=None, scale_factor=None, mode='nearest')`` on (C, H, W).
 
     Integer scale factors (or sizes) only: with a fractional factor PyTorch floors
-    ``H·s`` in floating point, which symcnn does not model.
+    ``H·s`` in floating point, which symcnn does not model. ``align_corners`` is None
+    for the modes that copy pixels, and True, False or None for those that interpolate.
 
     Examples
     --------
@@ -101,8 +111,18 @@ class Upsample(Layer):
             self._set("size", tuple_of(self.size, 2, "size"))
         else:
             self._set("scale_factor", tuple_of(self.scale_factor, 2, "scale_factor"))
-        if self.mode not in ("nearest", "bilinear", "bicubic", "nearest-exact"):
-            raise ShapeError(f"Upsample: mode {self.mode!r} does not apply to (C, H, W) maps")
+        # PyTorch's modes for (C, H, W) maps; 'linear' and 'trilinear' fail on them.
+        choice(self, "mode", _MODES_2D)
+        if self.mode in _INTERPOLATING:
+            flag(self, "align_corners", optional=True)
+        elif self.align_corners is not None:
+            refuse(
+                self,
+                "align_corners",
+                f"must be None with mode={self.mode!r} (PyTorch sets it only for the "
+                "interpolating modes)",
+                self.align_corners,
+            )
         self._validate()
 
     def hyper_conditions(self) -> tuple[Condition, ...]:
@@ -126,10 +146,12 @@ class Upsample(Layer):
 
 @dataclass(frozen=True, slots=True, repr=False)
 class ZeroPad2d(Layer):
-    """``torch.nn.ZeroPad2d(padding)``: an int, or (left, right, top, bottom).
+    """``torch.nn.ZeroPad2d(padding)``: an int, (left, right, top, bottom) or (left, right).
 
     Negative padding crops, as in PyTorch; the padded map must keep at least one row and
-    one column.
+    one column. Two values pad the width only, as in PyTorch (which pads the last axes,
+    two values per axis, and none for an empty tuple); six or eight would pad the channels
+    or the batch, which symcnn does not model.
 
     Examples
     --------
@@ -144,12 +166,20 @@ class ZeroPad2d(Layer):
     padding: Any
 
     def __post_init__(self) -> None:
-        self._set(
-            "padding",
-            tuple_of(self.padding, 4, "padding")
-            if isinstance(self.padding, (tuple, list))
-            else (as_size(self.padding, "padding"),) * 4,
-        )
+        value = self.padding
+        if not isinstance(value, (tuple, list)):
+            self._set("padding", (as_size(value, "padding"),) * 4)
+            return
+        if len(value) in (6, 8):
+            raise UnsupportedLayerError(
+                f"ZeroPad2d: padding={tuple(value)!r} pads the "
+                f"{'channel' if len(value) == 6 else 'batch'} axis too, which symcnn does "
+                "not model (give 4 values: left, right, top, bottom)"
+            )
+        if len(value) not in (0, 2, 4):
+            refuse(self, "padding", "needs 4 values (left, right, top, bottom) or 2", value)
+        sides = tuple(as_size(v, "padding") for v in value)
+        self._set("padding", sides + (sympy.Integer(0),) * (4 - len(sides)))
 
     def receptive(self, field: Field, jump: Field) -> tuple[Field | None, Field | None]:
         return field, jump
