@@ -11,6 +11,10 @@ accepts:
 - integer literals, names (every other identifier is a positive-integer symbol, as made
   by :func:`symcnn.symbols`), unary ``-``, ``+ - * / //`` and ``**`` with an exponent from
   0 to :data:`MAX_EXPONENT`, parentheses;
+- one rule for names in every parser: they are folded to Unicode NFKC, as Python folds
+  identifiers (a full-width ``ｎ`` is ``n``), and then must be ASCII; names sympy gives a
+  meaning (``oo``, ``I``, ``E``, ``pi``, ``S``, ``N``, ``sin``, ...) are refused, since a
+  symbol so named would read as that constant or function;
 - where a layer's argument takes one: tuples (``kernel_size=(3, 5)``), ``True``/``False``,
   ``None``, strings (``padding="same"``) and floats (``Dropout(0.25)``).
 
@@ -25,8 +29,10 @@ from __future__ import annotations
 import ast
 import difflib
 import inspect
+import keyword
 import math
 import re
+import unicodedata
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NoReturn
 
@@ -278,8 +284,12 @@ def parse_assignments(text: str) -> dict[sympy.Symbol, sympy.Integer]:
             raise SpecError(
                 f"an assignment reads name=value, as in n=28: {piece.strip()!r} at column {column}"
             )
-        if not _SYMBOL.fullmatch(name) or _reserved(name):
+        folded = _identifier(name)
+        if folded is None or not _SYMBOL.fullmatch(folded) or _reserved(folded):
             raise SpecError(f"{name!r} is not a symbol name: {piece.strip()!r} at column {column}")
+        if _sympy_name(folded):
+            raise SpecError(f"{_sympy_reserved(folded)}: {piece.strip()!r} at column {column}")
+        name = folded
         symbol = symbols(name)
         if symbol in out:
             raise SpecError(f"{name} is given twice: {piece.strip()!r} at column {column}")
@@ -303,6 +313,47 @@ def _reserved(name: str) -> bool:
     import symcnn
 
     return name in symcnn.__all__
+
+
+def _identifier(text: str) -> str | None:
+    """``text`` as Python reads an identifier, folded to NFKC; None if it is not one.
+
+    The one rule for names in every parser: :func:`ast.parse` folds the identifiers of a
+    spec, an expression and a size list this way, and :func:`parse_assignments`, which
+    splits its text itself, calls this. A full-width ``ｎ`` is ``n`` everywhere;
+    ``n²`` is not an identifier anywhere (NFKC would make it ``n2``).
+    """
+    if not text.isidentifier() or keyword.iskeyword(text):
+        return None
+    return unicodedata.normalize("NFKC", text)
+
+
+def _sympy_name(name: str) -> bool:
+    """Whether sympy's namespace gives ``name`` a meaning: a constant, function or class.
+
+    ``oo``, ``I``, ``E``, ``pi``, ``zoo``, ``nan``, ``S``, ``N``, ``O``, ``Q``, ``sin``,
+    ``gamma``, ``ZZ``, ...: a symbol named so prints, reads back and is exported as that
+    thing rather than as a size.
+    """
+    return name in _SYMPY_NAMES
+
+
+def _sympy_reserved(name: str) -> str:
+    """The message for a name :func:`_sympy_name` refuses, with a free name to use."""
+    other = next(
+        candidate
+        for candidate in (f"{name}_", f"{name}0", f"{name}_1", f"{name}_n")
+        if not _sympy_name(candidate)
+    )
+    return (
+        f"the name {name} is reserved by sympy (a symbol so named reads as sympy's {name}); "
+        f"call the size {other} instead"
+    )
+
+
+_SYMPY_NAMES = frozenset(
+    name for name in sympy.__all__ if not inspect.ismodule(getattr(sympy, name, None))
+)
 
 
 class _Source:
@@ -575,7 +626,9 @@ class _Source:
                 self.fail(node, f"the power is too high (exponents up to {MAX_EXPONENT})")
 
     def symbol(self, node: ast.Name) -> sympy.Symbol:
-        name = node.id
+        # ast has folded the identifier to NFKC already; folding again is the same rule
+        # as parse_assignments', stated once in _identifier.
+        name = _identifier(node.id) or node.id
         if name in self.names:
             return self.names[name]
         if _layer_class(name) is not None:
@@ -587,6 +640,8 @@ class _Source:
             )
         if _reserved(name):
             self.fail(node, f"{name} is a symcnn name, not a size")
+        if _sympy_name(name):
+            self.fail(node, _sympy_reserved(name))
         symbol: sympy.Symbol = symbols(name)
         self.names[name] = symbol
         return symbol
