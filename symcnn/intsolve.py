@@ -18,10 +18,16 @@ from typing import Any
 import sympy
 from sympy.logic.boolalg import Boolean, BooleanFalse, BooleanTrue
 
-from .errors import SymcnnError
+from .errors import SolverError, SymcnnError
+from .guard import Budget
 from .printing import text
 
-__all__ = ["largest_integer", "smallest_integer"]
+__all__ = ["SOLVE_SECONDS", "largest_integer", "smallest_integer"]
+
+#: Floors nested deeper than this are not unfolded (canonical forms nest two at most).
+MAX_NESTING = 16
+#: Seconds a solution may take before the solver says what it could not decide.
+SOLVE_SECONDS = 20.0
 
 #: The residue-class unknown: a Dummy, so that no user symbol named ``t`` can meet it.
 _t = sympy.Dummy("t", real=True)
@@ -82,8 +88,15 @@ def _solution_sets(relations: Iterable[Boolean], x: sympy.Symbol, lower: int) ->
             raise SymcnnError(f"cannot solve for {x}: {rel} still depends on {names}")
         rels.append(_without_mod(rel))
     period = _period(rels, x)
+    budget = Budget(SOLVE_SECONDS)
     sets = []
     for r in range(period):
+        if budget.spent():
+            raise SolverError(
+                f"cannot solve for {x} within {SOLVE_SECONDS:g} s: {r} of {period} residue "
+                f"classes modulo {period} decided; give more symbols a value, or fewer "
+                "relations"
+            )
         bound = sympy.Interval(sympy.Rational(lower - r, period), sympy.oo)
         current: Any = bound
         for rel in rels:
@@ -109,43 +122,77 @@ def _rounding_atoms(expr: Any) -> set[Any]:
     return set(expr.atoms(sympy.floor, sympy.ceiling))
 
 
-def _linear_parts(atom: Any, x: sympy.Symbol) -> tuple[sympy.Rational, sympy.Rational]:
-    arg = sympy.expand(atom.args[0])
-    if _rounding_atoms(arg):
-        raise SymcnnError(f"cannot solve exactly: {atom} nests a floor the canonical form keeps")
-    if not arg.is_polynomial(x):
+def _slope(atom: Any, x: sympy.Symbol) -> sympy.Rational:
+    """How fast a floor's argument grows with x, nested floors counted at their slope.
+
+    ``⌊(3·⌊(n + 2)/3⌋ + 1)/2⌋`` grows like ``n/2``: on ``n = 6·t + r`` the inner floor is
+    ``2·t`` plus a number, and then the outer one ``3·t`` plus a number. A period that
+    makes every slope an integer therefore makes every floor, nested or not, linear in t.
+    """
+    smooth = sympy.expand(
+        atom.args[0].replace(
+            lambda e: isinstance(e, (sympy.floor, sympy.ceiling)), lambda e: e.args[0]
+        )
+    )
+    if not smooth.is_polynomial(x) or sympy.degree(smooth, x) > 1:
         raise SymcnnError(
             f"cannot solve exactly for {x}: {text(atom)} is not a floor of a linear function "
             f"of {x}"
         )
-    poly = sympy.Poly(arg, x)
-    if poly.degree() > 1 or not all(c.is_Rational for c in poly.all_coeffs()):
-        raise SymcnnError(f"cannot solve exactly: {atom} is not a floor of a linear function")
-    coeffs = poly.all_coeffs()
-    return (coeffs[0], coeffs[1]) if len(coeffs) == 2 else (sympy.Integer(0), coeffs[0])
+    slope = smooth.coeff(x, 1)
+    if not slope.is_Rational:
+        raise SymcnnError(f"cannot solve exactly for {x}: the slope of {text(atom)} is {slope}")
+    return slope
 
 
 def _period(rels: list[Any], x: sympy.Symbol) -> int:
     period = 1
     for rel in rels:
         for atom in _rounding_atoms(rel):
-            slope, _ = _linear_parts(atom, x)
-            period = math.lcm(period, int(sympy.Rational(slope).q))
+            period = math.lcm(period, int(_slope(atom, x).q))
     return period
 
 
 def _linearize(rel: Any, x: sympy.Symbol, period: int, r: int) -> Any:
-    """The relation on the residue class x = period·t + r, with floors linear in t."""
-    replacements = {}
-    for atom in _rounding_atoms(rel):
-        slope, offset = _linear_parts(atom, x)
-        constant = type(atom)(slope * r + offset)  # a number: the floor of the residue part
-        replacements[atom] = slope * period * _t + constant
-    local = rel.xreplace(replacements).subs(x, period * _t + r)
+    """The relation on the residue class x = period·t + r, with floors linear in t.
+
+    Floors are rewritten innermost first (sympy's ``replace`` works bottom-up): each
+    argument is then ``c·t + d`` with an integer c (the period is chosen so) and a number
+    d, and ``⌊c·t + d⌋ = c·t + ⌊d⌋`` for integer t.
+    """
+
+    def flat(atom: Any) -> Any:
+        arg = sympy.expand(atom.args[0])
+        c = arg.coeff(_t, 1)
+        d = sympy.expand(arg - c * _t)
+        if not (c.is_Integer and d.is_Rational):
+            raise SymcnnError(f"cannot solve exactly for {x}: {text(atom)} on x = {period}·t + {r}")
+        return c * _t + type(atom)(d)
+
+    local = rel.xreplace({x: period * _t + r})
+    # sympy may pull integers out of an outer floor once an inner one is flat, which
+    # leaves a new floor the bottom-up pass has gone by: repeat until none is left.
+    for _ in range(MAX_NESTING):
+        if not _rounding_atoms(local):
+            break
+        local = local.replace(lambda e: isinstance(e, (sympy.floor, sympy.ceiling)), flat)
+    if isinstance(local, sympy.core.relational.Relational) and not (
+        local.lhs - local.rhs
+    ).is_polynomial(_t):
+        raise SymcnnError(f"cannot solve exactly for {x}: {text(rel)} is not polynomial in {x}")
     return local
 
 
 def _solve(rel: Any) -> Any:
+    if isinstance(rel, sympy.Eq):
+        difference = sympy.expand(rel.lhs - rel.rhs)
+        if difference.is_polynomial(_t):
+            # Only integer t matter: the rational roots, found by factoring, are enough;
+            # sympy's real solver would look for radicals of a degree-8 equation first.
+            poly = sympy.Poly(difference, _t)
+            if poly.is_zero:
+                return sympy.Reals
+            return sympy.FiniteSet(*poly.ground_roots())
     if isinstance(rel, sympy.Ne):
         return sympy.Complement(sympy.Reals, sympy.solveset(rel.lhs - rel.rhs, _t, sympy.Reals))
     return sympy.solveset(rel, _t, sympy.Reals)

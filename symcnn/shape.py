@@ -9,6 +9,7 @@ from typing import Any
 import sympy
 
 from .errors import ShapeError
+from .limits import check_size
 
 __all__ = ["Shape", "as_size"]
 
@@ -38,6 +39,7 @@ def as_size(value: Any, what: str = "size") -> sympy.Expr:
         # sympy cannot tell whether 5.0 is an integer; a size written as a float is a mistake
         raise ShapeError(f"{what!r} must be an integer, not a float (got {value})")
     expr = sympy.sympify(value) if isinstance(value, numbers.Integral) else value
+    check_size(expr, what)  # bounded symbolic work: degree and length limits
     if expr.is_integer is False:
         raise ShapeError(f"{what!r} must be an integer (got {expr})")
     if expr.is_integer is None and not _integer_valued(expr):

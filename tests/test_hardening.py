@@ -149,3 +149,75 @@ def test_bounds_implied_by_a_stronger_one_are_dropped_in_one_pass():
     )
     # neither bound implies the other (p = 0: 7 is stronger; p = 2: 5 - 2p is): both stay
     assert padded.constraints == (n >= 5 - 2 * p, n >= 7 - 4 * p)
+
+
+def test_sizes_past_the_degree_limit_are_refused_at_once():
+    n = sc.symbols("n")
+    with pytest.raises(sc.ShapeError, match=r"'kernel_size' = .* has degree 128 .* at most 8"):
+        sc.Conv2d(1, 1, (n + 1) ** 64 * (n + 2) ** 64)
+    with pytest.raises(sc.ShapeError, match=r"'in_features' = n\*\*64 \+ 1 has degree 64"):
+        sc.Linear(n**64 + 1, 10)
+    with pytest.raises(sc.ShapeError, match="more than 400 parts"):
+        sc.Linear(sympy.Add(*(n**2 * i for i in range(1, 200)), evaluate=False), 10)
+    # degree 8 is still reasoned about, and the degree-8 equation solved by factoring
+    net = sc.Sequential(sc.Flatten(), sc.Linear(n**8 + 1, 10), input_shape=(1, n, n))
+    assert net.constraints == (sympy.Eq(n**2, n**8 + 1),)
+    with pytest.raises(sc.ShapeError, match="no value of n makes the network valid"):
+        net.min_input(n)
+    square = sc.Sequential(sc.Flatten(), sc.Linear(n**4, 10), input_shape=(1, n**2, 1))
+    assert square.min_input(n) == 1
+
+
+def test_min_input_unfolds_nested_floors():
+    n = sc.symbols("n")
+    net = sc.Sequential(
+        sc.Conv2d(1, 1, 1, stride=3),
+        sc.Upsample(scale_factor=3),
+        sc.AvgPool2d(2, ceil_mode=True),
+        input_shape=(1, n, n),
+    )
+    assert net.min_input(n) == 1
+    strided = sc.Sequential(
+        sc.Conv2d(1, 1, 3, stride=3),
+        sc.Upsample(scale_factor=3),
+        sc.AvgPool2d(3, stride=2, ceil_mode=True),
+        input_shape=(1, n, n),
+    )
+    assert strided.min_input(n) == 3
+    assert [m for m in range(1, 12) if strided.is_valid({n: m})] == list(range(3, 12))
+
+
+def test_min_input_names_what_it_cannot_solve():
+    n = sc.symbols("n")
+    net = sc.Sequential(sc.Conv2d(1, 1, 2**n), input_shape=(1, n, n))
+    with pytest.raises(sc.SymcnnError, match=r"cannot solve exactly for n: n - 2\^n ≥ 0 is not"):
+        net.min_input(n)
+
+
+def test_sympy_failures_become_solver_errors(monkeypatch):
+    from symcnn import intsolve
+
+    n = sc.symbols("n")
+    net = sc.Sequential(sc.Conv2d(1, 1, 3), input_shape=(1, n, n))
+
+    def broken(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(intsolve.sympy, "solveset", broken)
+    with pytest.raises(sc.SolverError, match=r"the smallest n: .*nested too deeply"):
+        net.min_input(n)
+    assert issubclass(sc.SolverError, ArithmeticError)
+
+
+def test_a_relation_sympy_cannot_simplify_is_kept_as_stated(monkeypatch):
+    from symcnn import domain
+
+    n = sc.symbols("n")
+
+    def broken(*args, **kwargs):
+        raise NotImplementedError("no rule")
+
+    monkeypatch.setattr(domain, "simplify_relation", broken)
+    net = sc.Sequential(sc.Conv2d(1, 1, 3), sc.MaxPool2d(2), input_shape=(1, n, n))
+    # as the layers state them: the kernel fits (3 <= n), the window fits (2 <= n - 2)
+    assert net.constraints == (n >= 3, n - 2 >= 2)
