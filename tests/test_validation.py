@@ -56,12 +56,12 @@ REFUSED = [
     (
         lambda: sc.BatchNorm2d(4, eps=0),
         sc.ShapeError,
-        r"^BatchNorm2d: eps must be positive \(got 0\)$",
+        r"^BatchNorm2d: eps must be a positive, finite number \(got 0\)$",
     ),
     (
         lambda: sc.BatchNorm2d(4, eps=-INF),
         sc.ShapeError,
-        r"^BatchNorm2d: eps must be positive \(got -inf\)$",
+        r"^BatchNorm2d: eps must be a positive, finite number \(got -inf\)$",
     ),
     (
         lambda: sc.BatchNorm2d(4, momentum="x"),
@@ -171,8 +171,11 @@ def test_each_argument_rule_refuses_at_construction(make, error, message):
 
 def test_values_torch_accepts_are_accepted():
     # Torch runs these; symcnn follows, however odd they look.
-    assert sc.BatchNorm2d(4, eps=NAN).buffers(sc.Shape((4, 2, 2))).value == 9
-    assert sc.BatchNorm2d(4, eps=INF, momentum=-3.0).params(sc.Shape((4, 2, 2))).value == 8
+    assert sc.BatchNorm2d(4, momentum=NAN).buffers(sc.Shape((4, 2, 2))).value == 9
+    assert sc.BatchNorm2d(4, eps=1e300, momentum=-3.0).params(sc.Shape((4, 2, 2))).value == 8
+    for eps in (NAN, INF):  # torch runs these, to NaN or zero outputs: symcnn refuses
+        with pytest.raises(sc.ShapeError, match=r"eps must be a positive, finite number"):
+            sc.BatchNorm2d(4, eps=eps)
     assert repr(sc.LeakyReLU(-INF)) == "LeakyReLU(negative_slope=-inf)"
     assert repr(sc.ReLU(inplace="yes")) == "ReLU(inplace='yes')"
     assert sc.Conv2d(1, 2, 3, bias=None).params().value == 18
@@ -356,6 +359,7 @@ def stricter(case: Case, arg: str, value: Any, error: sc.SymcnnError) -> bool:
     - something symcnn cannot model (UnsupportedLayerError: padding modes, 6-value pads);
     - a bool given for a number: torch reads True as 1 in some places, symcnn never does;
     - a tuple for BatchNorm2d's one size, which torch.empty happens to unpack;
+    - a NaN or infinite BatchNorm2d eps, which torch runs to NaN or zero outputs;
     - a size of 0 that gives an empty output tensor (Linear(3, 0), AdaptiveAvgPool2d(0));
     - a fractional or float scale factor: symcnn models whole factors only;
     - the batch axis (Flatten(0), Mean over dim 0 or over all dims, Concat on dim 0,
@@ -374,6 +378,8 @@ def stricter(case: Case, arg: str, value: Any, error: sc.SymcnnError) -> bool:
         return math.prod(items) != math.prod(case.shape)
     if arg == "num_features" and isinstance(value, tuple):
         return True
+    if arg == "eps" and isinstance(value, float) and not math.isfinite(value):
+        return True  # NaN or infinite eps: torch runs them to NaN or zero outputs
     if case.name in ("Flatten", "Mean", "Concat") and arg in ("start_dim", "dim"):
         rank = len(case.shape) + 1
         batch = [d for d in items if isinstance(d, int) and -rank <= d < rank and d % rank == 0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,10 +45,10 @@ class BatchNorm2d(Layer):
     def __post_init__(self) -> None:
         self._set("num_features", as_size(self.num_features, "num_features"))
         real(self, "eps")
-        # PyTorch's own test, ``eps <= 0`` refused (in training; eval refuses eps < 0):
-        # NaN and infinity pass it and run, giving NaN or zero outputs, so they pass here.
-        if self.eps <= 0:
-            refuse(self, "eps", "must be positive", self.eps)
+        # PyTorch refuses eps <= 0 (in training; eval refuses eps < 0) but runs NaN and
+        # infinity, to outputs of NaN or zero: no network anyone means, so refused here.
+        if not (0 < self.eps < math.inf):
+            refuse(self, "eps", "must be a positive, finite number", self.eps)
         # Any real momentum runs, NaN and negative ones too; None means a running average.
         # affine and track_running_stats PyTorch only tests for truth: anything goes.
         real(self, "momentum", optional=True)
