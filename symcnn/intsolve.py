@@ -184,18 +184,54 @@ def _linearize(rel: Any, x: sympy.Symbol, period: int, r: int) -> Any:
 
 
 def _solve(rel: Any) -> Any:
-    if isinstance(rel, sympy.Eq):
-        difference = sympy.expand(rel.lhs - rel.rhs)
-        if difference.is_polynomial(_t):
-            # Only integer t matter: the rational roots, found by factoring, are enough;
-            # sympy's real solver would look for radicals of a degree-8 equation first.
-            poly = sympy.Poly(difference, _t)
-            if poly.is_zero:
-                return sympy.Reals
-            return sympy.FiniteSet(*poly.ground_roots())
+    difference = sympy.expand(rel.lhs - rel.rhs)
+    if difference.is_polynomial(_t) and all(
+        c.is_Rational for c in sympy.Poly(difference, _t).all_coeffs()
+    ):
+        return _solve_polynomial(rel.rel_op, sympy.Poly(difference, _t))
     if isinstance(rel, sympy.Ne):
         return sympy.Complement(sympy.Reals, sympy.solveset(rel.lhs - rel.rhs, _t, sympy.Reals))
     return sympy.solveset(rel, _t, sympy.Reals)
+
+
+def _solve_polynomial(op: str, poly: sympy.Poly) -> Any:
+    """The real t with ``poly(t) op 0``, from its real roots as exact ``CRootOf`` numbers.
+
+    sympy's real solver writes the roots of a quartic in radicals first (a second per
+    relation); isolating the real roots takes milliseconds, and the sign between them
+    follows from the leading coefficient and each root's multiplicity. For ``==`` only
+    the rational roots matter: t must be an integer.
+    """
+    if poly.is_zero:
+        return sympy.Reals if op in ("==", ">=", "<=") else sympy.EmptySet
+    if op == "==":
+        return sympy.FiniteSet(*poly.ground_roots())
+    if op == "!=":
+        return sympy.Complement(sympy.Reals, sympy.FiniteSet(*poly.ground_roots()))
+    if poly.degree() == 0:
+        value = poly.LC()
+        holds = {">=": value >= 0, ">": value > 0, "<=": value <= 0, "<": value < 0}[op]
+        return sympy.Reals if holds else sympy.EmptySet
+    roots: dict[Any, int] = {}
+    for root in poly.real_roots():
+        roots[root] = roots.get(root, 0) + 1
+    ordered = sorted(roots, key=lambda r: r.evalf(30))
+    # the sign of poly on each open gap, from the right: the leading coefficient's sign,
+    # flipping across each root of odd multiplicity
+    signs = [1 if poly.LC() > 0 else -1]
+    for root in reversed(ordered):
+        signs.append(-signs[-1] if roots[root] % 2 else signs[-1])
+    signs.reverse()  # signs[i]: the gap before ordered[i]; signs[-1]: after the last
+    edges = [-sympy.oo, *ordered, sympy.oo]
+    wanted = 1 if op in (">=", ">") else -1
+    pieces: list[Any] = [
+        sympy.Interval.open(edges[i], edges[i + 1])
+        for i, sign in enumerate(signs)
+        if sign == wanted
+    ]
+    if op in (">=", "<="):
+        pieces.append(sympy.FiniteSet(*ordered))
+    return sympy.Union(*pieces) if pieces else sympy.EmptySet
 
 
 def _extreme(entry: tuple[int, int, Any], smallest: bool) -> int | Any | None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+
 import networkx as nx
 import pytest
 import sympy
@@ -203,7 +206,7 @@ def test_sympy_failures_become_solver_errors(monkeypatch):
     def broken(*args, **kwargs):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(intsolve.sympy, "solveset", broken)
+    monkeypatch.setattr(intsolve, "_solve_polynomial", broken)
     with pytest.raises(sc.SolverError, match=r"the smallest n: .*nested too deeply"):
         net.min_input(n)
     assert issubclass(sc.SolverError, ArithmeticError)
@@ -221,3 +224,68 @@ def test_a_relation_sympy_cannot_simplify_is_kept_as_stated(monkeypatch):
     net = sc.Sequential(sc.Conv2d(1, 1, 3), sc.MaxPool2d(2), input_shape=(1, n, n))
     # as the layers state them: the kernel fits (3 <= n), the window fits (2 <= n - 2)
     assert net.constraints == (n >= 3, n - 2 >= 2)
+
+
+SPEC_NAMES = ["t", "y", "x", "u", "t_n", "a0", "np", "n", "k", "k1", "H", "W", "c", "total"]
+
+
+@st.composite
+def hostile_specs(draw):
+    """A spec string over symbols with internal names, its input sizes, and a point."""
+    a, b = draw(st.permutations(SPEC_NAMES))[:2]
+    size = st.sampled_from([a, b, "2", "3", f"{a} + 1", f"2*{b}", f"{a}//2 + 1"])
+    stride = st.sampled_from(["1", "2", b])
+    layers = draw(
+        st.lists(
+            st.one_of(
+                st.builds("Conv2d(2, 2, {}, stride={})".format, size, stride),
+                st.builds("MaxPool2d({}, ceil_mode=True)".format, size),
+                st.builds("AvgPool2d(2, stride={})".format, size),
+                st.just("ReLU"),
+                st.just("Upsample(scale_factor=2)"),
+            ),
+            min_size=1,
+            max_size=4,
+        )
+    )
+    point = {a: draw(st.integers(1, 40)), b: draw(st.integers(1, 6))}
+    return " | ".join(layers), f"2, {a} + 3, {a}", point
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(hostile_specs())
+def test_spec_text_with_internal_names_never_gives_a_wrong_number(drawn):
+    from symcnn.cli import main
+    from symcnn.spec import parse_spec
+
+    spec, sizes, point = drawn
+    try:
+        net = parse_spec(spec, input_shape=sizes)
+    except sc.SymcnnError:
+        return  # refused as it stands: a layer's rule is false for every value
+    by_name = {str(s): s for s in net.free_symbols}
+    point = {by_name[name]: v for name, v in point.items() if name in by_name}
+    try:
+        concrete = net.subs(point)
+    except sc.ShapeError:
+        concrete = None
+    assert net.is_valid(point) is (concrete is not None)
+    values = {str(s): v for s, v in point.items()}
+    at = ",".join(f"{s}={v}" for s, v in values.items())
+    if concrete is None:
+        with pytest.raises(sc.ShapeError):
+            net.evaluate("products", **values)
+        assert _cli(main, ["formula", spec, "--input", sizes, "--at", at]) == (1, "")
+        return
+    assert net.evaluate("products", **values) == concrete.products
+    assert net.evaluate("output_elements", **values) == concrete.output_elements
+    status, out = _cli(main, ["formula", spec, "--input", sizes, "--at", at])
+    assert (status, out) == (0, f"products = {concrete.products}\n")
+
+
+def _cli(main, args):
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = main(args)
+    assert "Traceback" not in err.getvalue()
+    return status, out.getvalue()
