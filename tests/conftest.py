@@ -36,7 +36,7 @@ def _doctest_imports_torch(item: pytest.Item) -> bool:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Give doctests that import torch the ``torch`` marker.
+    """Give doctests that import torch the ``torch`` marker; every ``torch`` test is ``slow``.
 
     Such a doctest (``symcnn.torch.from_torch``) skips locally where torch is missing, as
     ``require`` does, and fails under CI=true.
@@ -46,6 +46,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.torch)
             if TORCH_MISSING and os.environ.get("CI") != "true":
                 item.add_marker(pytest.mark.skip(reason="torch is not installed"))
+        if item.get_closest_marker("torch") is not None:
+            item.add_marker(pytest.mark.slow)
 
 
 def require(module: str) -> ModuleType:

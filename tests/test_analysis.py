@@ -121,6 +121,7 @@ def relations_with_checks(draw):
     return rel, check
 
 
+@pytest.mark.slow
 @given(st.lists(relations_with_checks(), min_size=1, max_size=3))
 def test_smallest_and_largest_integer_equal_brute_force(pairs):
     relations = [rel for rel, _ in pairs]

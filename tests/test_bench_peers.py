@@ -15,6 +15,7 @@ import pytest
 
 from conftest import require
 
+pytestmark = pytest.mark.slow
 torch = require("torch")
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))

@@ -18,6 +18,7 @@ import symcnn as sc
 
 from conftest import require
 
+pytestmark = pytest.mark.slow
 torch = require("torch")
 F = torch.nn.functional
 nn = torch.nn

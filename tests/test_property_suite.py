@@ -47,6 +47,8 @@ from symcnn.sizes import conv_output_size, pool_output_size
 
 from torchcheck import TorchRun
 
+pytestmark = pytest.mark.slow
+
 # Drawing a network derives it with sympy (tens of milliseconds each): generation is slow
 # by design and must not trip hypothesis' too_slow health check on a loaded CI machine.
 # The example budget stays the active profile's (conftest: 200 under CI=true, 60 locally).
