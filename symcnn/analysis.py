@@ -16,6 +16,7 @@ from sympy.logic.boolalg import Boolean, BooleanAtom
 from .errors import ShapeError, SpecError, SymcnnError
 from .guard import asking
 from .intsolve import largest_integer, smallest_integer
+from .printing import text
 from .record import LayerRecord
 
 if TYPE_CHECKING:
@@ -198,16 +199,21 @@ def leading_term(expr: sympy.Expr, x: sympy.Symbol) -> sympy.Expr:
     >>> leading_term(32 * k**2 * (n - k + 1)**2 + 64 * sympy.floor((n - k + 1) / 3), n)
     32*k**2*n**2
     """
-    smooth = sympy.expand(
-        sympy.sympify(expr).replace(
-            lambda e: isinstance(e, (sympy.floor, sympy.ceiling)), lambda e: e.args[0]
+    from .printing import as_expression
+
+    with asking(lambda: f"the leading term in {x} of {expr}"):
+        smooth = sympy.expand(
+            as_expression(expr, "leading_term").replace(
+                lambda e: isinstance(e, (sympy.floor, sympy.ceiling)), lambda e: e.args[0]
+            )
         )
-    )
-    if not smooth.has(x):
-        return smooth
-    poly = sympy.Poly(smooth, x)
-    degree = poly.degree()
-    return sympy.expand(poly.coeff_monomial(x**degree) * x**degree)
+        if not smooth.has(x):
+            return smooth
+        if not smooth.is_polynomial(x):
+            raise SymcnnError(f"the leading term in {x}: {text(smooth)} is not a polynomial in {x}")
+        poly = sympy.Poly(smooth, x)
+        degree = poly.degree()
+        return sympy.expand(poly.coeff_monomial(x**degree) * x**degree)
 
 
 def dominant(

@@ -30,7 +30,7 @@ def canonical(expr: Any) -> sympy.Expr:
     >>> text(canonical(sympy.floor((sympy.floor((n - k + 1) / 3) - k + 1) / 2)))
     '⌊(n - 4·k + 4)/6⌋'
     """
-    expr = sympy.sympify(expr)
+    expr = sympy.sympify(expr, strict=True)  # strict: text is refused, never run
     if not expr.has(sympy.floor, sympy.ceiling):
         return expr
     return _canonical(expr)
@@ -50,7 +50,7 @@ def floor_div(numer: Any, denom: Any) -> sympy.Expr:
     >>> floor_div(sympy.floor((n + 1) / 2) + 1, 2)
     floor(n/4 + 3/4)
     """
-    numer, denom = sympy.sympify(numer), sympy.sympify(denom)
+    numer, denom = sympy.sympify(numer, strict=True), sympy.sympify(denom, strict=True)
     if denom == 1 and _integer(numer):  # a stride-1 layer: no floor at all
         return canonical(numer)
     nested = _nested(numer, sympy.floor) if denom.is_Integer and denom > 0 else None

@@ -28,11 +28,13 @@ def asking(question: str | Callable[[], str]) -> Iterator[None]:
 
     Examples
     --------
+    >>> import sympy
     >>> with asking("the smallest n"):
-    ...     raise NotImplementedError("no algorithm")
+    ...     sympy.Poly(1 / sympy.Symbol("n"), sympy.Symbol("n"))
     Traceback (most recent call last):
     ...
-    symcnn.errors.SolverError: the smallest n: sympy failed (NotImplementedError: no algorithm)
+    symcnn.errors.SolverError: the smallest n: sympy failed (PolynomialError: 1/n contains an
+    element of the set of generators.)
     """
     try:
         yield
@@ -48,7 +50,16 @@ def asking(question: str | Callable[[], str]) -> Iterator[None]:
     except Exception as err:  # sympy's own errors have no common base
         question = question if isinstance(question, str) else question()
         detail = " ".join(str(err).split())[:300]
-        raise SolverError(f"{question}: sympy failed ({type(err).__name__}: {detail})") from err
+        who = "sympy failed" if _raised_in_sympy(err) else "failed"
+        raise SolverError(f"{question}: {who} ({type(err).__name__}: {detail})") from err
+
+
+def _raised_in_sympy(err: BaseException) -> bool:
+    """Whether the innermost frame of ``err``'s traceback is sympy's code."""
+    tb = err.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb is not None and str(tb.tb_frame.f_globals.get("__name__", "")).startswith("sympy")
 
 
 class Budget:

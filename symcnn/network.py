@@ -13,6 +13,7 @@ from . import analysis
 from .condition import Condition
 from .domain import simplify_domain
 from .errors import GraphError, ShapeError
+from .guard import asking
 from .layers import Input, Layer
 from .layers.base import derive
 from .printing import text
@@ -92,6 +93,15 @@ class Network:
 
     # -- derivation ---------------------------------------------------------------------
     def _derive(self) -> tuple[LayerRecord, ...]:
+        """Every node's shapes, conditions and counts, in topological order.
+
+        A failure inside sympy is reported as a SolverError naming the layer.
+        """
+        where = ["the network"]  # the node being derived, for the message
+        with asking(lambda: f"deriving {where[0]}"):
+            return self._derive_nodes(where)
+
+    def _derive_nodes(self, where_now: list[str]) -> tuple[LayerRecord, ...]:
         g = self._graph
         outputs: dict[Any, Shape] = {}
         fields: dict[Any, tuple[Any, Any]] = {}
@@ -102,6 +112,7 @@ class Network:
             layer = g.nodes[node].get(NODE_LAYER)
             if not isinstance(layer, Layer):
                 raise GraphError(f"node {node!r} carries no symcnn layer under {NODE_LAYER!r}")
+            where_now[0] = f"{layer!r} at node {node!r}"
             preds = sorted(g.predecessors(node), key=lambda p: g.edges[p, node].get(EDGE_PORT, 0))
             if layer.arity is None and len(preds) < 2:
                 raise GraphError(

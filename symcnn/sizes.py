@@ -41,7 +41,10 @@ def conv_output_size(
     >>> conv_output_size(224, 7, stride=2, padding=3)
     112
     """
-    return conv_output_size_padded(size, kernel_size, stride, 2 * sympy.sympify(padding), dilation)
+    size, kernel_size, stride, padding, dilation = _expressions(
+        "conv_output_size", size, kernel_size, stride, padding, dilation
+    )
+    return conv_output_size_padded(size, kernel_size, stride, 2 * padding, dilation)
 
 
 def conv_output_size_padded(
@@ -86,6 +89,9 @@ def pool_output_size(
     3
     """
     stride = kernel_size if stride is None else stride
+    size, kernel_size, stride, padding, dilation = _expressions(
+        "pool_output_size", size, kernel_size, stride, padding, dilation
+    )
     if not ceil_mode:
         return conv_output_size(
             size, kernel_size, stride=stride, padding=padding, dilation=dilation
@@ -102,7 +108,8 @@ def same_padding(kernel_size: Any, dilation: Any = 1) -> tuple[sympy.Expr, sympy
     >>> same_padding(4)
     (1, 2)
     """
-    total = sympy.sympify(dilation) * (sympy.sympify(kernel_size) - 1)
+    kernel_size, dilation = _expressions("same_padding", kernel_size, dilation)
+    total = dilation * (kernel_size - 1)
     left = sympy.floor(total / 2)
     return left, total - left
 
@@ -152,5 +159,14 @@ def conv_transpose_output_size(
     >>> conv_transpose_output_size(7, 3, stride=2, padding=1, output_padding=1)
     14
     """
-    size = sympy.sympify(size)
+    size, kernel_size, stride, padding, output_padding, dilation = _expressions(
+        "conv_transpose_output_size", size, kernel_size, stride, padding, output_padding, dilation
+    )
     return (size - 1) * stride - 2 * padding + dilation * (kernel_size - 1) + output_padding + 1
+
+
+def _expressions(caller: str, *values: Any) -> list[Any]:
+    """Each value as a sympy object; text is refused, never parsed (it would run)."""
+    from .printing import as_expression
+
+    return [as_expression(v, caller) for v in values]

@@ -289,3 +289,43 @@ def _cli(main, args):
         status = main(args)
     assert "Traceback" not in err.getvalue()
     return status, out.getvalue()
+
+
+def test_a_sympy_failure_while_deriving_names_the_layer(monkeypatch):
+    from symcnn.layers import conv
+    from symcnn.layers.base import _derive
+
+    n = sc.symbols("n")
+
+    def broken(*args, **kwargs):
+        return sympy.Poly(1 / n, n)  # sympy's PolynomialError, from inside sympy
+
+    monkeypatch.setattr(conv, "conv_output_size_padded", broken)
+    _derive.cache_clear()  # equal layers on equal shapes are derived once: derive anew
+    with pytest.raises(
+        sc.SolverError,
+        match=r"^deriving Conv2d\(1, 8, kernel_size=3\) at node 'conv1': sympy failed "
+        r"\(PolynomialError: 1/n contains",
+    ):
+        sc.Sequential(sc.Conv2d(1, 8, 3), input_shape=(1, n, n))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: sc.conv_output_size("__import__('os').getcwd()", 3),
+        lambda: sc.pool_output_size("1+1", 2),
+        lambda: sc.same_padding("3"),
+        lambda: sc.conv_transpose_output_size(4, "2"),
+    ],
+)
+def test_size_rules_refuse_text(call):
+    with pytest.raises(sc.SpecError, match="not text"):
+        call()
+
+
+def test_leading_term_of_what_is_no_polynomial_is_named():
+    n = sc.symbols("n")
+    net = sc.Sequential(sc.Conv2d(1, 2**n, 3), input_shape=(1, n, n))
+    with pytest.raises(sc.SymcnnError, match=r"10·2\^n is not a polynomial in n"):
+        net.leading_term("params", n)
