@@ -19,9 +19,8 @@ def decidable(expr: Any) -> bool:
     it claims ``2/(n*s) - 1`` is positive (it is -1/2 at n = s = 2). A symbol under a
     division therefore leaves a relation undecided, to be checked once numbers are known.
     """
-    return not any(
-        p.exp.is_negative and p.base.free_symbols for p in sympy.sympify(expr).atoms(sympy.Pow)
-    )
+    powers = sympy.sympify(expr, strict=True).atoms(sympy.Pow)
+    return not any(p.exp.is_negative and p.base.free_symbols for p in powers)
 
 
 def linear_range(expr: Any) -> tuple[Any, Any] | None:
@@ -40,7 +39,7 @@ def linear_range(expr: Any) -> tuple[Any, Any] | None:
     >>> linear_range(n - 3*k + 2), linear_range(n + 2*k - 3), linear_range(n*k)
     ((-oo, oo), (0, oo), None)
     """
-    expr = sympy.sympify(expr)
+    expr = sympy.sympify(expr, strict=True)
     if expr.is_Integer:
         return expr, expr
     if not isinstance(expr, (sympy.Add, sympy.Symbol, sympy.Mul)):
@@ -94,10 +93,10 @@ def relation(op: str, lhs: Any, rhs: Any) -> Boolean:
     (True, n >= 3, False)
     """
     kind = {">=": sympy.Ge, ">": sympy.Gt, "<=": sympy.Le, "<": sympy.Lt}[op]
-    lhs, rhs = sympy.sympify(lhs), sympy.sympify(rhs)
+    lhs, rhs = sympy.sympify(lhs, strict=True), sympy.sympify(rhs, strict=True)
     fast = _linear_verdict(op, lhs - rhs)
     if fast != "sympy":
-        return kind(lhs, rhs, evaluate=False) if fast is None else sympy.sympify(fast)
+        return kind(lhs, rhs, evaluate=False) if fast is None else sympy.sympify(fast, strict=True)
     return kind(lhs, rhs, evaluate=decidable(lhs - rhs))
 
 
@@ -149,7 +148,7 @@ class Condition:
         return Condition(
             self.relation.subs(mapping),
             self.rule,
-            tuple((name, sympy.sympify(v).subs(mapping)) for name, v in self.values),
+            tuple((name, sympy.sympify(v, strict=True).subs(mapping)) for name, v in self.values),
         )
 
     def __str__(self) -> str:
@@ -169,7 +168,7 @@ def at_least(
     lhs: Any, rhs: Any, rule: str, lhs_name: str, rhs_name: str | None = None
 ) -> Condition:
     """``lhs >= rhs``, reported with both sides named (the right one unless it is a constant)."""
-    lhs, rhs = sympy.sympify(lhs), sympy.sympify(rhs)
+    lhs, rhs = sympy.sympify(lhs, strict=True), sympy.sympify(rhs, strict=True)
     values = ((lhs_name, lhs),) if rhs_name is None else ((lhs_name, lhs), (rhs_name, rhs))
     if lhs.is_Integer and rhs.is_Integer:  # the common case, decided without sympy's solver
         return Condition(sympy.true if lhs >= rhs else sympy.false, rule, values)
@@ -178,7 +177,7 @@ def at_least(
 
 def equal(lhs: Any, rhs: Any, rule: str, lhs_name: str, rhs_name: str) -> Condition:
     """``lhs == rhs``, reported with both sides named."""
-    lhs, rhs = sympy.sympify(lhs), sympy.sympify(rhs)
+    lhs, rhs = sympy.sympify(lhs, strict=True), sympy.sympify(rhs, strict=True)
     if lhs == rhs or lhs.is_Integer and rhs.is_Integer:  # decided without sympy's solver
         return Condition(
             sympy.true if lhs == rhs else sympy.false, rule, ((lhs_name, lhs), (rhs_name, rhs))
@@ -191,7 +190,7 @@ def divides(
     divisor: Any, dividend: Any, rule: str, divisor_name: str, dividend_name: str
 ) -> Condition:
     """``divisor`` divides ``dividend`` exactly."""
-    divisor, dividend = sympy.sympify(divisor), sympy.sympify(dividend)
+    divisor, dividend = sympy.sympify(divisor, strict=True), sympy.sympify(dividend, strict=True)
     # A zero divisor divides nothing; the rule that it be positive reports it first.
     relation = sympy.false if divisor.is_zero else sympy.Eq(sympy.Mod(dividend, divisor), 0)
     return Condition(

@@ -100,7 +100,7 @@ def _latex_atom(expr: sympy.Expr) -> str:
 
 
 def _term(x: Term) -> Derivation:
-    return x if isinstance(x, Derivation) else Derivation("leaf", (sympy.sympify(x),))
+    return x if isinstance(x, Derivation) else Derivation("leaf", (sympy.sympify(x, strict=True),))
 
 
 def power(base: Term, exp: int) -> Derivation:

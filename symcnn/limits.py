@@ -41,7 +41,7 @@ def degree(expr: Any) -> int:
     >>> degree((n + 1)**64 * (n + 2)**64), degree(sympy.floor((n - k + 1) / 3)), degree(7)
     (128, 1, 0)
     """
-    expr = sympy.sympify(expr)
+    expr = sympy.sympify(expr, strict=True)
     if expr.is_Symbol:
         return 1
     if expr.is_Number or not expr.free_symbols:

@@ -38,7 +38,7 @@ def as_size(value: Any, what: str = "size") -> sympy.Expr:
     if isinstance(value, sympy.Expr) and value.has(sympy.Float):
         # sympy cannot tell whether 5.0 is an integer; a size written as a float is a mistake
         raise ShapeError(f"{what!r} must be an integer, not a float (got {value})")
-    expr = sympy.sympify(value) if isinstance(value, numbers.Integral) else value
+    expr = sympy.sympify(value, strict=True) if isinstance(value, numbers.Integral) else value
     check_size(expr, what)  # bounded symbolic work: degree and length limits
     if expr.is_integer is False:
         raise ShapeError(f"{what!r} must be an integer (got {expr})")

@@ -53,7 +53,7 @@ def conv_output_size_padded(
     """:func:`conv_output_size` with the padding of both sides given as one total."""
     # floor(x/s) + 1 written as one floor, floor((x + s)/s): stacked layers then nest
     # floors directly, which the canonical form collapses (and a stride-1 layer needs none).
-    reach = sympy.sympify(size) + total_padding - dilation * (kernel_size - 1) - 1
+    reach = sympy.sympify(size, strict=True) + total_padding - dilation * (kernel_size - 1) - 1
     return floor_div(reach + stride, stride)
 
 

@@ -46,7 +46,7 @@ def evaluate_checked(
 
     if on_invalid not in ("raise", "mask"):
         raise ShapeError(f"on_invalid must be 'raise' or 'mask' (got {on_invalid!r})")
-    known: set[sympy.Basic] = {*sympy.sympify(expr).free_symbols, *symbols}
+    known: set[sympy.Basic] = {*sympy.sympify(expr, strict=True).free_symbols, *symbols}
     known |= _symbols_of(tuple(domain))
     by_name = {str(s): s for s in known}
     unknown = sorted(set(values) - set(by_name))
