@@ -329,3 +329,23 @@ def test_leading_term_of_what_is_no_polynomial_is_named():
     net = sc.Sequential(sc.Conv2d(1, 2**n, 3), input_shape=(1, n, n))
     with pytest.raises(sc.SymcnnError, match=r"10·2\^n is not a polynomial in n"):
         net.leading_term("params", n)
+
+
+def test_past_the_simplification_budget_relations_stay_as_stated(monkeypatch):
+    from symcnn import domain
+
+    n = sc.symbols("n")
+    monkeypatch.setattr(domain, "SIMPLIFY_SECONDS", 0.0)
+    net = sc.Sequential(sc.Conv2d(1, 1, 3), sc.MaxPool2d(2), input_shape=(1, n, n))
+    assert net.constraints == (n >= 3, n - 2 >= 2)  # exact, only not simplified
+    assert net.is_valid({n: 4}) and not net.is_valid({n: 3})
+
+
+def test_past_the_solver_budget_the_solver_says_so(monkeypatch):
+    from symcnn import intsolve
+
+    n = sc.symbols("n")
+    monkeypatch.setattr(intsolve, "SOLVE_SECONDS", -1.0)
+    net = sc.Sequential(sc.MaxPool2d(3, stride=2), input_shape=(1, n, n))
+    with pytest.raises(sc.SolverError, match=r"cannot solve for n within -1 s: 0 of 1 residue"):
+        net.min_input(n)
