@@ -1,7 +1,8 @@
 """The seed lecture's LeNet table (n = 28, k = 5) as a LaTeX document, ready for pdflatex.
 
-Run:  python examples/latex_table.py [path/to/table.tex]    (default: lenet_table.tex)
-then: pdflatex lenet_table.tex
+Run:  python examples/latex_table.py [path/to/table.tex]
+      (default: examples/out/lenet_table.tex, beside this file, a folder git ignores)
+then: pdflatex -output-directory examples/out examples/out/lenet_table.tex
 """
 
 import sys
@@ -10,7 +11,8 @@ from pathlib import Path
 import symcnn as sc
 from symcnn.models import lenet
 
-path = Path(sys.argv[1] if len(sys.argv) > 1 else "lenet_table.tex").resolve()
+DEFAULT = Path(__file__).resolve().parent / "out" / "lenet_table.tex"
+path = Path(sys.argv[1]).resolve() if len(sys.argv) > 1 else DEFAULT
 path.parent.mkdir(parents=True, exist_ok=True)
 n, k = sc.symbols("n k")
 latex = sc.to_latex(

@@ -325,7 +325,7 @@ def test_latex_table_example(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "argv", [script])
     runpy.run_path(script, run_name="__main__")
-    written = tmp_path / "lenet_table.tex"
+    written = ROOT / "examples" / "out" / "lenet_table.tex"  # the default: git ignores out/
     assert capsys.readouterr().out == f"wrote {written}\n"
     latex = written.read_text()
     assert latex.startswith("\\documentclass{article}") and "\\label{tab:lenet}" in latex
