@@ -21,7 +21,10 @@ __all__ = ["Budget", "asking"]
 
 @contextmanager
 def asking(question: str | Callable[[], str]) -> Iterator[None]:
-    """Run sympy on ``question``; any failure but a symcnn error becomes a SolverError.
+    """Run sympy on ``question``; an error raised inside sympy becomes a SolverError.
+
+    Other errors pass through unchanged: they are symcnn's own (or a user layer's), and
+    a message blaming sympy would mislead.
 
     ``question`` may be a function giving the words, called only on failure: printing
     an expression costs more than most questions about it.
@@ -48,10 +51,11 @@ def asking(question: str | Callable[[], str]) -> Iterator[None]:
     except (MemoryError, KeyboardInterrupt):
         raise
     except Exception as err:  # sympy's own errors have no common base
+        if not _raised_in_sympy(err):
+            raise  # symcnn's own code, or a user's layer: not sympy's failure to answer
         question = question if isinstance(question, str) else question()
         detail = " ".join(str(err).split())[:300]
-        who = "sympy failed" if _raised_in_sympy(err) else "failed"
-        raise SolverError(f"{question}: {who} ({type(err).__name__}: {detail})") from err
+        raise SolverError(f"{question}: sympy failed ({type(err).__name__}: {detail})") from err
 
 
 def _raised_in_sympy(err: BaseException) -> bool:
