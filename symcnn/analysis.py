@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import sympy
 from sympy.logic.boolalg import Boolean, BooleanAtom
 
-from .errors import ShapeError, SpecError, SymcnnError
+from .errors import ShapeError, SolverError, SpecError, SymcnnError
 from .guard import asking
 from .intsolve import largest_integer, smallest_integer
 from .printing import text
@@ -210,7 +210,7 @@ def leading_term(expr: sympy.Expr, x: sympy.Symbol) -> sympy.Expr:
         if not smooth.has(x):
             return smooth
         if not smooth.is_polynomial(x):
-            raise SymcnnError(f"the leading term in {x}: {text(smooth)} is not a polynomial in {x}")
+            raise SolverError(f"the leading term in {x}: {text(smooth)} is not a polynomial in {x}")
         poly = sympy.Poly(smooth, x)
         degree = poly.degree()
         return sympy.expand(poly.coeff_monomial(x**degree) * x**degree)

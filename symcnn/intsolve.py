@@ -135,13 +135,13 @@ def _slope(atom: Any, x: sympy.Symbol) -> sympy.Rational:
         )
     )
     if not smooth.is_polynomial(x) or sympy.degree(smooth, x) > 1:
-        raise SymcnnError(
+        raise SolverError(
             f"cannot solve exactly for {x}: {text(atom)} is not a floor of a linear function "
             f"of {x}"
         )
     slope = smooth.coeff(x, 1)
     if not slope.is_Rational:
-        raise SymcnnError(f"cannot solve exactly for {x}: the slope of {text(atom)} is {slope}")
+        raise SolverError(f"cannot solve exactly for {x}: the slope of {text(atom)} is {slope}")
     return slope
 
 
@@ -166,7 +166,7 @@ def _linearize(rel: Any, x: sympy.Symbol, period: int, r: int) -> Any:
         c = arg.coeff(_t, 1)
         d = sympy.expand(arg - c * _t)
         if not (c.is_Integer and d.is_Rational):
-            raise SymcnnError(f"cannot solve exactly for {x}: {text(atom)} on x = {period}·t + {r}")
+            raise SolverError(f"cannot solve exactly for {x}: {text(atom)} on x = {period}·t + {r}")
         return c * _t + type(atom)(d)
 
     local = rel.xreplace({x: period * _t + r})
@@ -179,7 +179,7 @@ def _linearize(rel: Any, x: sympy.Symbol, period: int, r: int) -> Any:
     if isinstance(local, sympy.core.relational.Relational) and not (
         local.lhs - local.rhs
     ).is_polynomial(_t):
-        raise SymcnnError(f"cannot solve exactly for {x}: {text(rel)} is not polynomial in {x}")
+        raise SolverError(f"cannot solve exactly for {x}: {text(rel)} is not polynomial in {x}")
     return local
 
 
@@ -271,4 +271,4 @@ def _integer_extreme(s: Any, smallest: bool) -> Any:
                 raise SymcnnError("the solutions are unbounded below")
             return lo
         return sympy.oo if hi is None else hi
-    raise SymcnnError(f"cannot find integer solutions in {s}")
+    raise SolverError(f"cannot find integer solutions in {s}")
