@@ -126,11 +126,10 @@ def _solved(rel: Boolean, prefer: list[sympy.Symbol]) -> Boolean:
                 kind = sympy.Ge if coeff == 1 else sympy.Le
                 return kind(x, -coeff * rest, evaluate=False)
             continue
-        else:
-            poly = sympy.Poly(e, x) if e.is_polynomial(x) else None
-            if poly is None or poly.degree() != 1:
-                continue
-            coeff = poly.coeff_monomial(x)
+        poly = sympy.Poly(e, x) if e.is_polynomial(x) else None
+        if poly is None or poly.degree() != 1:
+            continue
+        coeff = poly.coeff_monomial(x)
         if coeff not in (1, -1):
             continue
         rest = sympy.expand(e - coeff * x)

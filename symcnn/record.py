@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sympy
@@ -95,7 +95,8 @@ class LayerRecord:
     elementwise_derivation: Derivation = Derivation("leaf", (sympy.Integer(0),))
     conditions: tuple[Condition, ...] = ()
     shared: bool = False
-    upstream: Upstream = Upstream(())
+    # where the record sits in its network, not part of its value: records compare alike
+    upstream: Upstream = field(default=Upstream(()), compare=False)
     receptive_field: tuple[sympy.Expr, ...] | None = None
     jump: tuple[sympy.Expr, ...] | None = None
 
