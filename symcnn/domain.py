@@ -226,7 +226,7 @@ def _lower_bounds(relations: list[Boolean]) -> dict[sympy.Symbol, sympy.Expr]:
     """The largest number c of each bound ``x >= c``."""
     lows: dict[sympy.Symbol, sympy.Expr] = {}
     for o in relations:
-        if _bound_of(o, o.lhs, sympy.Ge) and o.lhs.is_Symbol:
+        if isinstance(o, sympy.Ge) and o.lhs.is_Symbol and _bound_of(o, o.lhs, sympy.Ge):
             lows[o.lhs] = max(lows.get(o.lhs, o.rhs), o.rhs)
     return lows
 
@@ -236,17 +236,22 @@ def _follows_from_bounds(rel: Boolean, lows: Mapping[sympy.Symbol, sympy.Expr]) 
 
     With ``x = c + t`` for each bounded symbol, ``e`` becomes a polynomial in ``t >= 0``
     whose coefficients, all nonnegative, prove it: a flattened (H - 2)·(W - 2) ≥ 1 follows
-    from H ≥ 3 and W ≥ 3. A sufficient test, never a wrong drop. The bounds themselves
-    are not tested: :func:`_strongest_bounds` has kept one per symbol.
+    from H ≥ 3 and W ≥ 3. A symbol without a bound counts from its least value (1, or 0
+    if nonnegative). A sufficient test, never a wrong drop. The bounds themselves are not
+    tested: :func:`_strongest_bounds` has kept one per symbol.
     """
     if not isinstance(rel, (sympy.Ge, sympy.Le)) or rel.has(sympy.floor, sympy.ceiling, sympy.Mod):
         return False
     if _bound_of(rel, rel.lhs, sympy.Ge) and rel.lhs.is_Symbol:
         return False
     e = rel.lhs - rel.rhs if isinstance(rel, sympy.Ge) else rel.rhs - rel.lhs
-    if not e.free_symbols or not e.free_symbols <= set(lows):
+    if not e.free_symbols:
         return False
-    return _nonnegative(e, lows)
+    # a symbol with no bound of its own is still at least 1 (positive) or 0 (nonnegative)
+    least = {s: lows[s] if s in lows else _lowest(s) for s in e.free_symbols}
+    if any(v is None for v in least.values()):
+        return False
+    return _nonnegative(e, least)
 
 
 def _nonnegative(e: sympy.Expr, lows: Mapping[sympy.Symbol, Any]) -> bool:

@@ -206,7 +206,7 @@ def test_sympy_failures_become_solver_errors(monkeypatch):
     def broken(*args, **kwargs):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(intsolve, "_solve_polynomial", broken)
+    monkeypatch.setattr(intsolve, "_integer_spans", broken)
     with pytest.raises(sc.SolverError, match=r"the smallest n: .*nested too deeply"):
         net.min_input(n)
     assert issubclass(sc.SolverError, ArithmeticError)
@@ -349,3 +349,31 @@ def test_past_the_solver_budget_the_solver_says_so(monkeypatch):
     net = sc.Sequential(sc.MaxPool2d(3, stride=2), input_shape=(1, n, n))
     with pytest.raises(sc.SolverError, match=r"cannot solve for n within -1 s: 0 of 1 residue"):
         net.min_input(n)
+
+
+def test_a_disjunction_beside_bounds_stays_in_the_domain():
+    n, s, o = sc.symbols("n s o")
+    net = sc.Sequential(
+        sc.Conv2d(1, 1, 3),
+        sc.ConvTranspose2d(1, 1, 3, stride=s, output_padding=o, dilation=2),
+        input_shape=(1, n, n),
+    )
+    # the output size o + (n - 3)·s + 5 >= 1 follows from n >= 3 and o, s >= 1: dropped
+    assert net.constraints == (n >= 3, sympy.Or(sympy.Lt(o, s), sympy.Lt(o, 2)))
+
+
+def test_a_hundred_residue_classes_solve_quickly():
+    # floors over 12 and 27: 108 residue classes, each a quadratic in t
+    n = sc.symbols("n")
+    net = sc.Sequential(
+        sc.Conv2d(2, 4, 1, stride=3),
+        sc.Conv2d(4, 3, 1, stride=(2, 3), dilation=(2, 1)),
+        sc.Conv2d(3, 3, 1, stride=(2, 3)),
+        sc.Conv2d(3, 1, 1, bias=False),
+        input_shape=(2, n, n),
+    )
+    assert str(net.output_shape) == "1×⌈n/12⌉×⌈n/27⌉"
+    limit = net.largest(n, require=[net.products <= 10**6])
+    assert limit == 930
+    assert net.subs({n: 930}).products == 995000
+    assert net.subs({n: 931}).products == 1001216
