@@ -813,14 +813,7 @@ def _coerce(symbol: sympy.Symbol, value: Any) -> tuple[Any, int]:
         return _from_sequence(symbol, value)
     if not hasattr(value, "__array__"):
         raise _bad_value(symbol, value)
-    size = _nested_size(value)
-    if size is not None:
-        _check_size(symbol, size)
-    np = _numpy()
-    try:
-        array = np.asarray(value)
-    except (ValueError, TypeError, OverflowError, MemoryError) as error:
-        raise ShapeError(f"the value of {symbol} is not an array of integers ({error})") from None
+    array = _as_array(symbol, value)
     if array.ndim == 0:
         return _coerce(symbol, array.item())  # a numpy scalar, np.bool_ among them
     return _from_array(symbol, array)
@@ -889,16 +882,21 @@ def _from_range(symbol: sympy.Symbol, r: range) -> tuple[Any, int]:
     return array, max(abs(lo), abs(hi))
 
 
-def _from_sequence(symbol: sympy.Symbol, value: Sequence[Any]) -> tuple[Any, int]:
-    """A (nested) list or tuple as an array, every element checked to be an integer."""
+def _as_array(symbol: sympy.Symbol, value: Any) -> Any:
+    """``numpy.asarray(value)``, its size checked first where it can be read without it."""
     size = _nested_size(value)
     if size is not None:
         _check_size(symbol, size)
-    np = _numpy()
     try:
-        array = np.asarray(value)
+        return _numpy().asarray(value)
     except (ValueError, TypeError, OverflowError, MemoryError) as error:
         raise ShapeError(f"the value of {symbol} is not an array of integers ({error})") from None
+
+
+def _from_sequence(symbol: sympy.Symbol, value: Sequence[Any]) -> tuple[Any, int]:
+    """A (nested) list or tuple as an array, every element checked to be an integer."""
+    np = _numpy()
+    array = _as_array(symbol, value)
     _check_size(symbol, array.size)
     if array.dtype.kind in "iu" and (not array.size or int(array.min()) > 1):
         return _from_array(symbol, array)  # numpy's fast conversion, and no bool can hide

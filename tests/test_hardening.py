@@ -59,18 +59,24 @@ def test_hostile_symbol_names_never_give_a_wrong_number(drawn, names, shifts):
     net, point = _renamed(*drawn, names)
     for shift, symbol in zip(shifts, sorted(point, key=str), strict=False):
         point = {**point, symbol: max(1, point[symbol] + shift)}
+    _agree(net, point, ("params", "products"))
+
+
+def _agree(net, point, quantities):
+    """The network at ``point``, or None where it is invalid; evaluate and is_valid agree."""
     try:
         concrete = net.subs(point)
     except sc.ShapeError:
         concrete = None
     assert net.is_valid(point) is (concrete is not None)
     values = {str(s): v for s, v in point.items()}
-    if concrete is None:
-        with pytest.raises(sc.ShapeError):
-            net.evaluate("products", **values)
-        return
-    assert net.evaluate("params", **values) == concrete.params
-    assert net.evaluate("products", **values) == concrete.products
+    for quantity in quantities:
+        if concrete is None:
+            with pytest.raises(sc.ShapeError):
+                net.evaluate(quantity, **values)
+        else:
+            assert net.evaluate(quantity, **values) == getattr(concrete, quantity)
+    return concrete
 
 
 def test_subs_puts_every_value_in_at_once():
@@ -265,22 +271,10 @@ def test_spec_text_with_internal_names_never_gives_a_wrong_number(drawn):
         return  # refused as it stands: a layer's rule is false for every value
     by_name = {str(s): s for s in net.free_symbols}
     point = {by_name[name]: v for name, v in point.items() if name in by_name}
-    try:
-        concrete = net.subs(point)
-    except sc.ShapeError:
-        concrete = None
-    assert net.is_valid(point) is (concrete is not None)
-    values = {str(s): v for s, v in point.items()}
-    at = ",".join(f"{s}={v}" for s, v in values.items())
-    if concrete is None:
-        with pytest.raises(sc.ShapeError):
-            net.evaluate("products", **values)
-        assert _cli(main, ["formula", spec, "--input", sizes, "--at", at]) == (1, "")
-        return
-    assert net.evaluate("products", **values) == concrete.products
-    assert net.evaluate("output_elements", **values) == concrete.output_elements
-    status, out = _cli(main, ["formula", spec, "--input", sizes, "--at", at])
-    assert (status, out) == (0, f"products = {concrete.products}\n")
+    concrete = _agree(net, point, ("products", "output_elements"))
+    at = ",".join(f"{s}={v}" for s, v in point.items())
+    answer = _cli(main, ["formula", spec, "--input", sizes, "--at", at])
+    assert answer == ((1, "") if concrete is None else (0, f"products = {concrete.products}\n"))
 
 
 def _cli(main, args):
