@@ -71,7 +71,7 @@ def lazy_products_loop(sizes: range, kernel: int) -> list[int]:
 
 
 def seed_network() -> symcnn.Network:
-    """The seed network as DESIGN.md writes it (Flatten, LazyLinear): valid for n >= 4k + 2."""
+    """The seed network in its design form (Flatten, LazyLinear): valid for n >= 4k + 2."""
     return symcnn.Sequential(
         symcnn.Conv2d(1, 32, kernel_size=k),
         symcnn.MaxPool2d(kernel_size=3),

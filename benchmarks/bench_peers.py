@@ -1,4 +1,4 @@
-"""Benchmark: symcnn side by side with the counting tools users run today (issue 8).
+"""Benchmark: symcnn side by side with the counting tools users run today.
 
 Run with ``python benchmarks/bench_peers.py`` (``--quick`` for a short run); the peers come
 with ``pip install -e ".[bench]"`` (torchinfo, fvcore, thop, ptflops) and any that is missing

@@ -30,7 +30,7 @@ def lenet(n: Any = None, k: Any = None, *, lazy: bool = False) -> Network:
         omitted. The seed's table is ``lenet(28, 5)``.
     lazy : bool
         Replace ``x.view(-1, 256)`` and ``Linear(256, 200)`` by ``Flatten()`` and
-        ``LazyLinear(200)``, as DESIGN.md writes the network: the features then follow the
+        ``LazyLinear(200)``, as the design sketch writes the network: the features then follow the
         input size instead of pinning it (``view`` needs exactly 256).
 
     Returns

@@ -101,7 +101,7 @@ def seed_layers(k):
 
 @pytest.fixture
 def design_net(nk):
-    """The seed network as DESIGN.md writes it: Flatten and LazyLinear instead of view."""
+    """The seed network in its design form: Flatten and LazyLinear instead of view."""
     n, k = nk
     return sc.Sequential(
         *seed_layers(k)[:6],

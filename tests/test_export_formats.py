@@ -160,8 +160,9 @@ def test_records_at_a_point(seed_net, nk):
     records = sc.to_records(seed_net, at={n: 28, k: 5})
     assert records[0]["params"] == "32*k**2 + 32"
     assert [r["params_value"] for r in records] == SEED_PARAMS
-    with pytest.raises(ValueError, match="n left unbound"):
+    with pytest.raises(sc.ShapeError, match="n left unbound"):
         sc.to_records(seed_net, at={k: 5})
+    assert issubclass(sc.ShapeError, ValueError)  # callers catching ValueError still do
 
 
 def test_json_round_trips(net28):

@@ -1,4 +1,4 @@
-"""The property suite of issue 7, built on symcnn.strategies.
+"""The property suite, built on symcnn.strategies.
 
 Budget: every property runs at the active hypothesis profile (tests/conftest.py): 200
 examples each under CI=true (profile "ci", no deadline), 60 locally (profile "dev"). Sizes

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import sympy
 
 from ..derivation import Derivation
+from ..errors import ShapeError
 from ..shape import Shape
 
 if TYPE_CHECKING:
@@ -129,13 +130,13 @@ def point(net: Network, at: Mapping[Any, Any]) -> Network:
 
     Raises
     ------
-    ValueError
-        When symbols are left unbound.
+    ShapeError
+        When symbols are left unbound (a ``ValueError`` too, as every ShapeError is).
     """
     fixed = net.subs(at)
     left = sorted(map(str, fixed.free_symbols))
     if left:
-        raise ValueError(
+        raise ShapeError(
             f"'at' must give a value to every symbol of the network; {', '.join(left)} left unbound"
         )
     return fixed
