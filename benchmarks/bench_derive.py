@@ -25,7 +25,7 @@ import torch
 import torch.fx
 
 import symcnn as sc
-from symcnn.canonical import _canonical
+from symcnn.symbolic.canonical import _canonical
 from symcnn.layers.base import _derive
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))

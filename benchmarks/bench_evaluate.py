@@ -30,7 +30,7 @@ SUBS_SIZES = 200
 
 n, k = symcnn.symbols("n k")
 # The seed network's total products, written out (not derived) so that this benchmark does
-# not depend on symcnn.network.
+# not depend on symcnn.graph.network.
 PRODUCTS = (
     32 * k**2 * (n - k + 1) ** 2 + 2048 * k**2 * (sympy.floor((n - k + 1) / 3) - k + 1) ** 2 + 53200
 )

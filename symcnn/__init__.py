@@ -9,8 +9,8 @@ Shape((32, -k + n + 1, -k + n + 1))
 '32·(5²+1) = 832'
 """
 
-from .condition import Condition
-from .derivation import Derivation
+from .validity.condition import Condition
+from .symbolic.derivation import Derivation
 from .errors import (
     GraphError,
     GraphvizError,
@@ -72,21 +72,21 @@ from .layers import (
     View,
     ZeroPad2d,
 )
-from .network import Network, Sequential
-from .printing import format_formula
-from .record import LayerRecord
-from .shape import Shape, as_size
-from .sizes import (
+from .graph.network import Network, Sequential
+from .symbolic.printing import format_formula
+from .graph.record import LayerRecord
+from .symbolic.shape import Shape, as_size
+from .symbolic.sizes import (
     adaptive_windows,
     conv_output_size,
     conv_transpose_output_size,
     pool_output_size,
     same_padding,
 )
-from .spec import parse_spec
-from .symbols import symbols
-from .tensor import Tensor
-from .torch import from_torch
+from .frontends.spec import parse_spec
+from .symbolic.symbols import symbols
+from .layers.tensor import Tensor
+from .frontends.torch import from_torch
 
 __all__ = [
     "GELU",

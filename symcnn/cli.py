@@ -5,7 +5,7 @@ takes a MODEL: ``path/to/file.py:name`` or ``package.module:name`` (a symcnn ``N
 a ``torch.nn.Module``, or a function of no arguments returning one), or a spec such as
 ``"Conv2d(1,32,k) | MaxPool2d(3) | ReLU"`` with ``--input 1,n,n``. Loading a file or a
 module runs it, as ``python file.py`` would; spec, ``--input`` and ``--at`` text is only
-parsed (:mod:`symcnn.spec`), never run.
+parsed (:mod:`symcnn.frontends.spec`), never run.
 
 Mistakes are reported as one line on stderr, ``symcnn: error: ...``, with exit status 2
 for usage and spec errors and 1 for the others (a model that cannot be loaded, a layer
@@ -29,14 +29,14 @@ from typing import Any, NoReturn
 
 import sympy
 
-from .analysis import QUANTITIES as _TOTALS
+from .validity.queries import QUANTITIES as _TOTALS
 from .conventions import CONVENTIONS
 from .errors import ShapeError, SpecError, SymcnnError
-from .guard import asking
-from .intsolve import largest_integer, smallest_integer
-from .network import Network
-from .printing import text
-from .spec import layer_names, parse_assignments, parse_sizes, parse_spec
+from .symbolic.guard import asking
+from .validity.intsolve import largest_integer, smallest_integer
+from .graph.network import Network
+from .symbolic.printing import text
+from .frontends.spec import layer_names, parse_assignments, parse_sizes, parse_spec
 
 __all__ = ["FORMATS", "QUANTITIES", "main"]
 
@@ -474,7 +474,7 @@ def _network(obj: Any, ref: str, sizes: tuple[Any, ...] | None, *, call: bool = 
     if torch is not None and isinstance(obj, torch.nn.Module):
         if sizes is None:
             raise _CommandError(f"{ref} is a torch module: give its input shape with --input", 2)
-        from .torch import from_torch
+        from .frontends.torch import from_torch
 
         return from_torch(obj, input_shape=sizes)
     wanted = "a symcnn Network, a torch.nn.Module or a Python function returning one"

@@ -1,6 +1,6 @@
 """A small zoo of networks, ready to analyse: the seed lecture's LeNet first.
 
-Each function returns a :class:`~symcnn.network.Network` whose sizes default to symbols,
+Each function returns a :class:`~symcnn.graph.network.Network` whose sizes default to symbols,
 so the same call gives the closed forms or, with numbers, the seed's table. A model is
 also a command-line MODEL: ``symcnn table symcnn.models:lenet``.
 """
@@ -10,8 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from .layers import Conv2d, Flatten, LazyLinear, Linear, MaxPool2d, ReLU, View
-from .network import Network, Sequential
-from .symbols import symbols
+from .graph.network import Network, Sequential
+from .symbolic.symbols import symbols
 
 __all__ = ["lenet"]
 
@@ -36,7 +36,7 @@ def lenet(n: Any = None, k: Any = None, *, lazy: bool = False) -> Network:
     Returns
     -------
     Network
-        A :class:`~symcnn.network.Sequential` of ten layers.
+        A :class:`~symcnn.graph.network.Sequential` of ten layers.
 
     Examples
     --------

@@ -38,7 +38,7 @@ def _doctest_imports_torch(item: pytest.Item) -> bool:
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Give doctests that import torch the ``torch`` marker; every ``torch`` test is ``slow``.
 
-    Such a doctest (``symcnn.torch.from_torch``) skips locally where torch is missing, as
+    Such a doctest (``symcnn.frontends.torch.from_torch``) skips locally where torch is missing, as
     ``require`` does, and fails under CI=true.
     """
     for item in items:

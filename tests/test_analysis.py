@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import symcnn as sc
-from symcnn.domain import simplify_relation
-from symcnn.intsolve import largest_integer, smallest_integer
+from symcnn.validity.domain import simplify_relation
+from symcnn.validity.intsolve import largest_integer, smallest_integer
 
 n, k = sc.symbols("n k")
 
@@ -147,7 +147,7 @@ def test_simplified_relation_is_equivalent(pair, value):
 def test_symbolic_denominators_are_left_undecided():
     # sympy 1.14 claims 2/(n*s) - 1 > 0 for positive integers (false at n = s = 2): a
     # relation across a symbolic division must wait for numbers, not be dropped as true.
-    from symcnn.condition import at_least
+    from symcnn.validity.condition import at_least
 
     s = sc.symbols("s")
     cond = at_least(2 / (n * s), 1, "a rule", "lhs")

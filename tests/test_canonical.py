@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import symcnn as sc
-from symcnn.canonical import canonical
+from symcnn.symbolic.canonical import canonical
 
 n, k, a = sc.symbols("n k a")
 

@@ -21,10 +21,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import symcnn as sc
+import symcnn.frontends.spec
+import symcnn.validity.queries
 import symcnn.cli
 from symcnn.cli import main
 from symcnn.export.latex import latex_formula
-from symcnn.spec import layer_names
+from symcnn.frontends.spec import layer_names
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -98,7 +100,7 @@ def test_printers_refuse_text_without_running_it(tmp_path, printer):
         printer(source)
     assert str(caught.value) == (
         f"{name} takes a sympy expression or an integer, not text ({source!r}): "
-        "parse text with symcnn.spec.parse_expression"
+        "parse text with symcnn.frontends.spec.parse_expression"
     )
     assert not canary.exists()
     with pytest.raises(sc.SpecError):
@@ -113,7 +115,7 @@ def test_printers_refuse_what_is_no_formula(printer):
 
 
 def test_printers_take_parsed_text_and_integers(nk):
-    expr = sc.spec.parse_expression("(n - k + 1) // 3")
+    expr = symcnn.frontends.spec.parse_expression("(n - k + 1) // 3")
     assert sc.format_formula(expr) == "⌊(n - k + 1)/3⌋"
     assert latex_formula(expr) == "\\left\\lfloor \\left(n - k + 1\\right)/3 \\right\\rfloor"
     assert (sc.format_formula(105506), latex_formula(105506)) == ("105506", "105506")

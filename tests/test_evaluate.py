@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import symcnn as sc
-from symcnn.condition import at_least
+from symcnn.validity.condition import at_least
 from symcnn.evaluate import compile_expr, compile_relation, evaluate, holds
 
 N, K, S = sc.symbols("n k s")

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import symcnn as sc
-import symcnn.evaluate as ev
+import symcnn.evaluate.compiler as ev
 from symcnn.evaluate import evaluate, holds
 
 N, K = sc.symbols("n k")

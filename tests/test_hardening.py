@@ -204,7 +204,7 @@ def test_min_input_names_what_it_cannot_solve():
 
 
 def test_sympy_failures_become_solver_errors(monkeypatch):
-    from symcnn import intsolve
+    from symcnn.validity import intsolve
 
     n = sc.symbols("n")
     net = sc.Sequential(sc.Conv2d(1, 1, 3), input_shape=(1, n, n))
@@ -219,7 +219,7 @@ def test_sympy_failures_become_solver_errors(monkeypatch):
 
 
 def test_a_relation_sympy_cannot_simplify_is_kept_as_stated(monkeypatch):
-    from symcnn import domain
+    from symcnn.validity import domain
 
     n = sc.symbols("n")
 
@@ -262,7 +262,7 @@ def hostile_specs(draw):
 @given(hostile_specs())
 def test_spec_text_with_internal_names_never_gives_a_wrong_number(drawn):
     from symcnn.cli import main
-    from symcnn.spec import parse_spec
+    from symcnn.frontends.spec import parse_spec
 
     spec, sizes, point = drawn
     try:
@@ -326,7 +326,7 @@ def test_leading_term_of_what_is_no_polynomial_is_named():
 
 
 def test_past_the_simplification_budget_relations_stay_as_stated(monkeypatch):
-    from symcnn import domain
+    from symcnn.validity import domain
 
     n = sc.symbols("n")
     monkeypatch.setattr(domain, "SIMPLIFY_SECONDS", 0.0)
@@ -336,7 +336,7 @@ def test_past_the_simplification_budget_relations_stay_as_stated(monkeypatch):
 
 
 def test_past_the_solver_budget_the_solver_says_so(monkeypatch):
-    from symcnn import intsolve
+    from symcnn.validity import intsolve
 
     n = sc.symbols("n")
     monkeypatch.setattr(intsolve, "SOLVE_SECONDS", -1.0)

@@ -6,7 +6,7 @@ import pytest
 import sympy
 
 import symcnn as sc
-from symcnn.sizes import conv_output_size, pool_output_size, same_padding
+from symcnn.symbolic.sizes import conv_output_size, pool_output_size, same_padding
 
 n, k, s, c, g = sc.symbols("n k s c g")
 

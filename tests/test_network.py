@@ -9,7 +9,7 @@ import pytest
 import sympy
 
 import symcnn as sc
-from symcnn.network import EDGE_PORT, NODE_LAYER, NODE_RECORD
+from symcnn.graph.network import EDGE_PORT, NODE_LAYER, NODE_RECORD
 
 n, k = sc.symbols("n k")
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import sympy
 
 import symcnn as sc
-from symcnn.derivation import power, product, side_area, total
-from symcnn.printing import text
+from symcnn.symbolic.derivation import power, product, side_area, total
+from symcnn.symbolic.printing import text
 
 n, k = sc.symbols("n k")
 

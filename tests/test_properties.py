@@ -8,7 +8,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 import symcnn as sc
-from symcnn.sizes import conv_output_size, pool_output_size
+from symcnn.symbolic.sizes import conv_output_size, pool_output_size
 
 H, W = sc.symbols("H W")
 

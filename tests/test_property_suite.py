@@ -42,8 +42,8 @@ from hypothesis import strategies as st
 
 import symcnn as sc
 import symcnn.strategies as scst
-from symcnn.canonical import canonical
-from symcnn.sizes import conv_output_size, pool_output_size
+from symcnn.symbolic.canonical import canonical
+from symcnn.symbolic.sizes import conv_output_size, pool_output_size
 
 from torchcheck import TorchRun
 

@@ -1,4 +1,4 @@
-"""symcnn.spec: text parsed by walking ast against a whitelist, and nothing ever run."""
+"""symcnn.frontends.spec: text parsed by walking ast against a whitelist, and nothing ever run."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 import symcnn as sc
 from symcnn.errors import SpecError
-from symcnn.spec import (
+from symcnn.frontends.spec import (
     MAX_DEPTH,
     MAX_EXPONENT,
     MAX_LENGTH,
@@ -186,10 +186,10 @@ def test_the_parser_giving_up_is_a_spec_error(monkeypatch, error, message):
     def give_up(*args: object, **kwargs: object) -> None:
         raise error("the parser gives up")
 
-    import symcnn.spec
+    import symcnn.frontends.spec
 
     monkeypatch.setattr(
-        symcnn.spec, "ast", types.SimpleNamespace(**{**vars(ast), "parse": give_up})
+        symcnn.frontends.spec, "ast", types.SimpleNamespace(**{**vars(ast), "parse": give_up})
     )
     with pytest.raises(SpecError, match=message):
         parse_spec("ReLU", input_shape=(4,))

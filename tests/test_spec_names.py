@@ -7,7 +7,7 @@ import sympy
 
 import symcnn as sc
 from symcnn.errors import SpecError
-from symcnn.spec import parse_assignments, parse_expression, parse_sizes, parse_spec
+from symcnn.frontends.spec import parse_assignments, parse_expression, parse_sizes, parse_spec
 
 RESERVED = ["oo", "I", "E", "pi", "zoo", "nan", "S", "N", "O", "Q", "sin", "gamma", "ZZ", "E1"]
 

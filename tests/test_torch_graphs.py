@@ -281,7 +281,7 @@ def test_unet_skip_needs_even_sizes(torch):
 
 @pytest.mark.parametrize(("size", "out"), [(5, 3), (2, 3), (7, 7), (10, 4), (1, 4), (13, 5)])
 def test_adaptive_pooling_windows_match_torch(torch, size, out):
-    from symcnn.sizes import adaptive_windows
+    from symcnn.symbolic.sizes import adaptive_windows
 
     windows = adaptive_windows(size, out)
     pool = torch.nn.AdaptiveMaxPool1d(out)

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import sympy
 
-from ..derivation import Derivation
+from ..symbolic.derivation import Derivation
 from ..errors import ShapeError
-from ..shape import Shape
+from ..symbolic.shape import Shape
 
 if TYPE_CHECKING:
-    from ..network import Network
+    from ..graph.network import Network
 
 __all__ = ["Row", "point", "rows", "show_names", "with_value"]
 

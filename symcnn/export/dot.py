@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 from ..errors import GraphvizError
 from ..layers import Input
-from ..network import EDGE_PORT, NODE_LAYER, NODE_RECORD
+from ..graph.network import EDGE_PORT, NODE_LAYER, NODE_RECORD
 
 if TYPE_CHECKING:
-    from ..network import Network
+    from ..graph.network import Network
 
 __all__ = ["FORMATS", "render", "to_dot"]
 

@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any
 import sympy
 from sympy.printing.latex import LatexPrinter
 
-from ..canonical import as_ceiling
-from ..derivation import Derivation
-from ..printing import as_expression, ordered_terms
-from ..shape import Shape
+from ..symbolic.canonical import as_ceiling
+from ..symbolic.derivation import Derivation
+from ..symbolic.printing import as_expression, ordered_terms
+from ..symbolic.shape import Shape
 from ._table import Row, rows, show_names, with_value
 
 if TYPE_CHECKING:
-    from ..network import Network
+    from ..graph.network import Network
 
 __all__ = ["latex_escape", "latex_formula", "latex_totals", "to_latex"]
 
@@ -39,7 +39,7 @@ class _FormulaPrinter(LatexPrinter):
     _default_settings = {**LatexPrinter._default_settings, "mul_symbol": "dot"}
 
     def _as_ordered_terms(self, expr: sympy.Expr, order: Any = None) -> list[sympy.Expr]:
-        # The order of symcnn.printing.text, so the LaTeX and the text tables read alike.
+        # The order of symcnn.symbolic.printing.text, so the LaTeX and the text tables read alike.
         return ordered_terms(super()._as_ordered_terms(expr, order=order))
 
     def _print_floor(self, expr: sympy.floor, exp: str | None = None) -> str:
@@ -71,7 +71,7 @@ def latex_formula(expr: Any, **settings: Any) -> str:
 
     ``settings`` are sympy's LaTeX printer settings, e.g. ``symbol_names``. Text is
     refused, as by :func:`symcnn.format_formula`: parse it with
-    :func:`symcnn.spec.parse_expression` first.
+    :func:`symcnn.frontends.spec.parse_expression` first.
 
     Parameters
     ----------

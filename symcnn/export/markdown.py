@@ -11,7 +11,7 @@ from ._table import show_names
 from .text import text_table
 
 if TYPE_CHECKING:
-    from ..network import Network
+    from ..graph.network import Network
 
 __all__ = ["to_html", "to_markdown"]
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import sympy
 
 if TYPE_CHECKING:
-    from ..network import Network
+    from ..graph.network import Network
 
 __all__ = ["plot"]
 

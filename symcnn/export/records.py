@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import sympy
 
-from ..shape import Shape
+from ..symbolic.shape import Shape
 from ._table import Row, point, rows
 
 if TYPE_CHECKING:
-    from ..network import Network
+    from ..graph.network import Network
 
 __all__ = ["CSV_FIELDS", "to_csv", "to_json", "to_records"]
 

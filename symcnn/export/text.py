@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ..derivation import Derivation
-from ..printing import text
-from ..shape import Shape
+from ..symbolic.derivation import Derivation
+from ..symbolic.printing import text
+from ..symbolic.shape import Shape
 from ._table import Row, rows, show_names, with_value
 
 if TYPE_CHECKING:
-    from ..network import Network
+    from ..graph.network import Network
 
 __all__ = ["count_text", "grid", "text_table", "to_text"]
 

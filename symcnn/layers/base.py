@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TypeVar
 
 import sympy
 
-from ..condition import Condition, at_least
-from ..derivation import Derivation, product
+from ..validity.condition import Condition, at_least
+from ..symbolic.derivation import Derivation, product
 from ..errors import ShapeError
-from ..shape import Shape, as_size
+from ..symbolic.shape import Shape, as_size
 
 if TYPE_CHECKING:
-    from ..tensor import Tensor
+    from .tensor import Tensor
 
 __all__ = ["Field", "Layer", "derive"]
 
@@ -116,7 +116,7 @@ class Layer:
         >>> sc.Network(x, sc.Add()(x, y, name="residual")).output_shape
         Shape((3, 32, 32))
         """
-        from ..tensor import apply
+        from .tensor import apply
 
         return apply(self, inputs, name)
 

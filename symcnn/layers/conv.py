@@ -7,11 +7,11 @@ from typing import Any, ClassVar
 
 import sympy
 
-from ..condition import Condition, at_least, decidable, divides, equal
-from ..derivation import Derivation, product, side_area, total
+from ..validity.condition import Condition, at_least, decidable, divides, equal
+from ..symbolic.derivation import Derivation, product, side_area, total
 from ..errors import UnsupportedLayerError
-from ..shape import Shape, as_size
-from ..sizes import conv_output_size_padded, conv_transpose_output_size, same_padding
+from ..symbolic.shape import Shape, as_size
+from ..symbolic.sizes import conv_output_size_padded, conv_transpose_output_size, same_padding
 from .base import Field, Layer, choice, positive, tuple_of
 
 __all__ = [

@@ -7,9 +7,9 @@ from typing import Any
 
 import sympy
 
-from ..condition import Condition, equal
-from ..derivation import Derivation, product, total
-from ..shape import Shape, as_size
+from ..validity.condition import Condition, equal
+from ..symbolic.derivation import Derivation, product, total
+from ..symbolic.shape import Shape, as_size
 from .base import Layer, positive
 
 __all__ = ["LazyLinear", "Linear"]

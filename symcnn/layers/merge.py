@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import sympy
 
-from ..condition import Condition, equal
-from ..derivation import Derivation, product
+from ..validity.condition import Condition, equal
+from ..symbolic.derivation import Derivation, product
 from ..errors import ShapeError
-from ..shape import Shape
+from ..symbolic.shape import Shape
 from .base import Field, Layer
 
 __all__ = ["Add", "Concat", "Mul"]

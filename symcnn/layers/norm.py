@@ -6,9 +6,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ..condition import Condition, equal
-from ..derivation import Derivation, product, total
-from ..shape import Shape, as_size
+from ..validity.condition import Condition, equal
+from ..symbolic.derivation import Derivation, product, total
+from ..symbolic.shape import Shape, as_size
 from .base import Field, Layer, positive, real, refuse
 
 __all__ = ["BatchNorm2d"]

@@ -7,11 +7,11 @@ from typing import Any, ClassVar
 
 import sympy
 
-from ..condition import Condition, at_least, divides
-from ..derivation import Derivation, product
+from ..validity.condition import Condition, at_least, divides
+from ..symbolic.derivation import Derivation, product
 from ..errors import ShapeError
-from ..shape import Shape
-from ..sizes import pool_output_size
+from ..symbolic.shape import Shape
+from ..symbolic.sizes import pool_output_size
 from .base import Field, Layer, flag, positive, tuple_of
 from .conv import axis_names, window_receptive
 
@@ -213,7 +213,7 @@ class MaxPool2d(_MaxPoolFields):
     -----
     Floor mode: :math:`\lfloor (H + 2p - d(k-1) - 1)/s \rfloor + 1`. Ceil mode rounds up
     but drops a last window starting in the right padding (see
-    :func:`symcnn.sizes.pool_output_size`). PyTorch requires :math:`p \le k/2`.
+    :func:`symcnn.symbolic.sizes.pool_output_size`). PyTorch requires :math:`p \le k/2`.
 
     Examples
     --------

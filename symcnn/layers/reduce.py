@@ -8,7 +8,7 @@ from typing import Any
 import sympy
 
 from ..errors import ShapeError
-from ..shape import Shape
+from ..symbolic.shape import Shape
 from .base import Layer, flag, refuse
 
 __all__ = ["Mean"]

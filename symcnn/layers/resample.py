@@ -7,9 +7,9 @@ from typing import Any
 
 import sympy
 
-from ..condition import Condition, at_least
+from ..validity.condition import Condition, at_least
 from ..errors import ShapeError, UnsupportedLayerError
-from ..shape import Shape, as_size
+from ..symbolic.shape import Shape, as_size
 from .base import Field, Layer, choice, flag, positive, refuse, tuple_of
 from .conv import axis_names
 

@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 
 import sympy
 
-from ..condition import Condition, equal
+from ..validity.condition import Condition, equal
 from ..errors import ShapeError
-from ..shape import Shape, as_size
+from ..symbolic.shape import Shape, as_size
 from .base import Layer, positive
 
 __all__ = ["Flatten", "Reshape", "View"]

@@ -26,7 +26,7 @@ def canonical(expr: Any) -> sympy.Expr:
     --------
     >>> import symcnn as sc
     >>> n, k = sc.symbols("n k")
-    >>> from symcnn.printing import text
+    >>> from symcnn.symbolic.printing import text
     >>> text(canonical(sympy.floor((sympy.floor((n - k + 1) / 3) - k + 1) / 2)))
     '⌊(n - 4·k + 4)/6⌋'
     """

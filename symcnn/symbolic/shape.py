@@ -8,7 +8,7 @@ from typing import Any
 
 import sympy
 
-from .errors import ShapeError
+from ..errors import ShapeError
 from .limits import check_size
 
 __all__ = ["Shape", "as_size"]
@@ -75,7 +75,7 @@ class Shape(tuple):
 
     There is no batch axis, as in the seed lecture's table. A ``Shape`` compares equal to
     the plain tuple of its sizes and prints as ``32×24×24``. Sizes are kept in canonical
-    form (:func:`symcnn.canonical.canonical`): nested floors are collapsed on entry.
+    form (:func:`symcnn.symbolic.canonical.canonical`): nested floors are collapsed on entry.
 
     Examples
     --------

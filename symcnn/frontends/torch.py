@@ -23,12 +23,12 @@ from typing import Any
 
 import sympy
 
-from . import layers as sl
-from .errors import ShapeError, UnsupportedLayerError
-from .layers.base import Layer, derive
-from .network import Network, Sequential
-from .shape import Shape
-from .tensor import Tensor
+from .. import layers as sl
+from ..errors import ShapeError, UnsupportedLayerError
+from ..layers.base import Layer, derive
+from ..graph.network import Network, Sequential
+from ..symbolic.shape import Shape
+from ..layers.tensor import Tensor
 
 __all__ = ["from_torch"]
 
@@ -469,7 +469,7 @@ class _Converter:
         if call is None:
             raise UnsupportedLayerError(
                 f"{what} at node {node.name!r} has no symcnn rule; "
-                f"{self._shapes_of(args)}supported calls are listed in symcnn.torch"
+                f"{self._shapes_of(args)}supported calls are listed in symcnn.frontends.torch"
             )
         where = f"{what} at node {node.name!r}"
         bound = call.bind(where, args, kwargs)

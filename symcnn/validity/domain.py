@@ -18,10 +18,10 @@ from typing import Any
 import sympy
 from sympy.logic.boolalg import Boolean, BooleanFalse, BooleanTrue
 
-from .canonical import canonical
+from ..symbolic.canonical import canonical
 from .condition import Condition, decidable, linear_range, relation
-from .errors import SolverError
-from .guard import Budget, asking
+from ..errors import SolverError
+from ..symbolic.guard import Budget, asking
 
 __all__ = ["simplify_domain", "simplify_relation"]
 
@@ -103,7 +103,7 @@ def _unfloor(e: sympy.Expr) -> sympy.Expr:
 
 
 def _integer(e: sympy.Expr) -> bool:
-    from .shape import _integer_valued
+    from ..symbolic.shape import _integer_valued
 
     return bool(e.is_integer) or _integer_valued(e)
 

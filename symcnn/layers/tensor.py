@@ -1,7 +1,7 @@
 """Symbolic tensors: what calling a layer on an input returns, to build branching graphs.
 
 ``y = sc.Conv2d(3, 64, 3, padding=1)(x)`` records an application, not a computation:
-a :class:`Tensor` remembers its layer and its parent tensors. :class:`~symcnn.network.Network`
+a :class:`Tensor` remembers its layer and its parent tensors. :class:`~symcnn.graph.network.Network`
 walks back from the outputs to build the graph, names the nodes, and derives everything.
 """
 
@@ -11,10 +11,10 @@ import itertools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .errors import GraphError
+from ..errors import GraphError
 
 if TYPE_CHECKING:
-    from .layers.base import Layer
+    from .base import Layer
 
 __all__ = ["Tensor"]
 
@@ -37,7 +37,7 @@ class Tensor:
 
 def apply(layer: Layer, args: tuple[Any, ...], name: str | None) -> Tensor:
     """``layer(*args)``: check the number of inputs and record the application."""
-    from .layers.input import Input
+    from .input import Input
 
     parents = tuple(source(a) if isinstance(a, Input) else a for a in args)
     for p in parents:

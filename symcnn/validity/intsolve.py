@@ -20,9 +20,9 @@ from typing import Any
 import sympy
 from sympy.logic.boolalg import Boolean, BooleanFalse, BooleanTrue
 
-from .errors import SolverError, SymcnnError
-from .guard import Budget
-from .printing import text
+from ..errors import SolverError, SymcnnError
+from ..symbolic.guard import Budget
+from ..symbolic.printing import text
 
 __all__ = ["SOLVE_SECONDS", "largest_integer", "smallest_integer"]
 

@@ -8,11 +8,11 @@ from typing import Any
 import sympy
 from sympy.logic.boolalg import Boolean
 
-from .condition import Condition
-from .derivation import Derivation
-from .layers import Layer
-from .printing import text
-from .shape import Shape
+from ..validity.condition import Condition
+from ..symbolic.derivation import Derivation
+from ..layers import Layer
+from ..symbolic.printing import text
+from ..symbolic.shape import Shape
 
 __all__ = ["LayerRecord", "Located", "Upstream"]
 
@@ -140,7 +140,7 @@ class LayerRecord:
 
     def count(self, convention: str) -> sympy.Expr:
         """Operations under a named convention (:mod:`symcnn.conventions`)."""
-        from .conventions import convention_total
+        from ..conventions import convention_total
 
         return convention_total(convention, self.products, self.bias_adds)
 
@@ -171,8 +171,8 @@ class LayerRecord:
 
     def evaluate(self, quantity: str, *, on_invalid: str = "raise", **values: Any) -> Any:
         """The ``quantity`` of this layer at many sizes, exactly; see :meth:`Network.evaluate`."""
-        from .analysis import _check_quantity
-        from .sweep import evaluate_checked
+        from ..validity.queries import _check_quantity
+        from ..evaluate.sweep import evaluate_checked
 
         _check_quantity(quantity)
         known = self.layer.free_symbols.union(*(x.free_symbols for x in self.input_shapes))

@@ -8,9 +8,9 @@ from typing import Any
 
 import sympy
 
-from .condition import Condition
-from .errors import ShapeError
-from .printing import text
+from ..validity.condition import Condition
+from ..errors import ShapeError
+from ..symbolic.printing import text
 
 __all__ = ["evaluate_checked"]
 
@@ -42,7 +42,7 @@ def evaluate_checked(
     ``constraints``): checked first, they spare the per-layer checks wherever every point
     is valid; those run only to name the layer that fails, or to build the mask.
     """
-    from .evaluate import _as_expr, _as_relation, _coerce_values, _run_coerced
+    from .compiler import _as_expr, _as_relation, _coerce_values, _run_coerced
 
     if on_invalid not in ("raise", "mask"):
         raise ShapeError(f"on_invalid must be 'raise' or 'mask' (got {on_invalid!r})")

@@ -12,7 +12,7 @@ chosen for the current output shape. :func:`symbolic_networks` then replaces the
 sizes (and, on request, kernel sizes) by symbols and hands back the network with a point
 where it is valid. :func:`inputs_in_domain` and :func:`inputs_outside_domain` draw points
 inside a network's validity domain and just outside it, solved exactly from
-:attr:`~symcnn.network.Network.constraints` (no sampling and filtering).
+:attr:`~symcnn.graph.network.Network.constraints` (no sampling and filtering).
 
 A user's property test reads::
 
@@ -43,12 +43,12 @@ except ImportError as error:  # pragma: no cover - exercised in a subprocess tes
 
 import sympy
 
-from . import layers
-from .errors import ShapeError, SymcnnError
-from .evaluate import compile_relation
-from .intsolve import smallest_integer
-from .network import Network, Sequential
-from .symbols import symbols
+from .. import layers
+from ..errors import ShapeError, SymcnnError
+from ..evaluate.compiler import compile_relation
+from ..validity.intsolve import smallest_integer
+from ..graph.network import Network, Sequential
+from ..symbolic.symbols import symbols
 
 __all__ = [
     "LAYER_KINDS",
@@ -935,7 +935,7 @@ class _Domain:
     The network's simplified constraints are compiled once. A symbol's value is found by
     an exact scan of the constraints on it (the other symbols held) from the drawn target
     upward, then downward, within a window several times ``max_size``; beyond it the
-    exact solver :mod:`symcnn.intsolve` answers (once per combination, cached).
+    exact solver :mod:`symcnn.validity.intsolve` answers (once per combination, cached).
     """
 
     def __init__(self, net: Any, max_size: int, fixed: Mapping[Any, int] | None):
@@ -1017,7 +1017,7 @@ def inputs_in_domain(
     theirs. Each symbol starts at a value drawn from [1, ``max_size``] (from 0 for a
     nonnegative symbol) and moves to the nearest value its constraints allow, solved
     exactly (an exact scan of the compiled constraints near the drawn value, and
-    :mod:`symcnn.intsolve` beyond it): the next multiple of 16 for a U-Net, the smallest
+    :mod:`symcnn.validity.intsolve` beyond it): the next multiple of 16 for a U-Net, the smallest
     valid size when the drawn one is too small. Kernel-like symbols are solved before the
     input sizes, so a size is chosen for the kernels drawn. A value may exceed
     ``max_size`` when the domain starts above it; a point whose coupled rules admit no

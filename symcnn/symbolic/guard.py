@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from .errors import SolverError, SymcnnError
+from ..errors import SolverError, SymcnnError
 
 __all__ = ["Budget", "asking"]
 

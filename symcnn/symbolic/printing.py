@@ -8,7 +8,7 @@ import sympy
 from sympy.printing.str import StrPrinter
 
 from .canonical import as_ceiling
-from .errors import SpecError
+from ..errors import SpecError
 
 __all__ = ["as_expression", "format_formula", "ordered_terms", "text"]
 
@@ -101,7 +101,7 @@ def text(expr: Any, *, atom: bool = False) -> str:
     Parameters
     ----------
     expr : sympy.Expr, sympy relation or int
-        The formula. Text is refused: parse it with :func:`symcnn.spec.parse_expression`.
+        The formula. Text is refused: parse it with :func:`symcnn.frontends.spec.parse_expression`.
     atom : bool
         Parenthesize a sum.
 
@@ -163,12 +163,12 @@ def as_expression(expr: Any, caller: str) -> Any:
     Traceback (most recent call last):
     ...
     symcnn.errors.SpecError: format_formula takes a sympy expression or an integer, not text
-    ('n - k'): parse text with symcnn.spec.parse_expression
+    ('n - k'): parse text with symcnn.frontends.spec.parse_expression
     """
     if isinstance(expr, (str, bytes)):
         raise SpecError(
             f"{caller} takes a sympy expression or an integer, not text ({expr!r}): "
-            "parse text with symcnn.spec.parse_expression"
+            "parse text with symcnn.frontends.spec.parse_expression"
         )
     try:
         return sympy.sympify(expr, strict=True)

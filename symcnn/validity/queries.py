@@ -1,6 +1,6 @@
 """Questions about a derived network: is it valid here, from which size on, what dominates.
 
-Free functions taking the network first (networkx style); :class:`~symcnn.network.Network`
+Free functions taking the network first (networkx style); :class:`~symcnn.graph.network.Network`
 exposes each as a method.
 """
 
@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING, Any
 import sympy
 from sympy.logic.boolalg import Boolean, BooleanAtom
 
-from .errors import ShapeError, SolverError, SpecError, SymcnnError
-from .guard import asking
+from ..errors import ShapeError, SolverError, SpecError, SymcnnError
+from ..symbolic.guard import asking
 from .intsolve import largest_integer, smallest_integer
-from .printing import text
-from .record import LayerRecord
+from ..symbolic.printing import text
+from ..graph.record import LayerRecord
 
 if TYPE_CHECKING:
-    from .network import Network
+    from ..graph.network import Network
 
 __all__ = [
     "QUANTITIES",
@@ -67,7 +67,7 @@ def is_valid(net: Network, point: Mapping[Any, Any]) -> bool:
     Decided on the network's domain with exact integer arithmetic, without deriving the
     network again at that point.
     """
-    from .evaluate import holds
+    from ..evaluate.compiler import holds
 
     resolved = _complete(net, point)
     return all(holds(cond.relation, resolved) is True for _, cond in net.domain)
@@ -97,7 +97,7 @@ _RELATIONS = {
 def requirement(item: Any, symbols: Iterable[sympy.Symbol]) -> Boolean:
     """A relation to meet, given as a sympy relation or as text such as ``"n <= 512"``.
 
-    Text is read by the spec parser's whitelist (:func:`symcnn.spec.parse_expression` on
+    Text is read by the spec parser's whitelist (:func:`symcnn.frontends.spec.parse_expression` on
     each side of one comparison), never run; its names must be symbols of the network.
 
     Examples
@@ -121,7 +121,7 @@ def requirement(item: Any, symbols: Iterable[sympy.Symbol]) -> Boolean:
             f"a requirement is a sympy relation such as net.products <= 10**9, or text such "
             f"as 'n <= 512' (got {type(item).__name__} {item!r:.60})"
         )
-    from .spec import parse_expression
+    from ..frontends.spec import parse_expression
 
     parts = _COMPARISON.split(item)
     if len(parts) != 3:
@@ -199,7 +199,7 @@ def leading_term(expr: sympy.Expr, x: sympy.Symbol) -> sympy.Expr:
     >>> leading_term(32 * k**2 * (n - k + 1)**2 + 64 * sympy.floor((n - k + 1) / 3), n)
     32*k**2*n**2
     """
-    from .printing import as_expression
+    from ..symbolic.printing import as_expression
 
     with asking(lambda: f"the leading term in {x} of {expr}"):
         smooth = sympy.expand(

@@ -9,27 +9,27 @@ from typing import TYPE_CHECKING, Any
 import sympy
 from sympy.logic.boolalg import Boolean
 
-from . import analysis
-from .condition import Condition
-from .domain import simplify_domain
-from .errors import GraphError, ShapeError
-from .guard import asking
-from .layers import Input, Layer
-from .layers.base import derive
-from .printing import text
+from ..validity import queries as analysis
+from ..validity.condition import Condition
+from ..validity.domain import simplify_domain
+from ..errors import GraphError, ShapeError
+from ..symbolic.guard import asking
+from ..layers import Input, Layer
+from ..layers.base import derive
+from ..symbolic.printing import text
 from .record import LayerRecord, Upstream
-from .shape import Shape, as_size
+from ..symbolic.shape import Shape, as_size
 
 if TYPE_CHECKING:
     import networkx as nx
 
-    from .tensor import Tensor
+    from ..layers.tensor import Tensor
 
 __all__ = ["EDGE_PORT", "NODE_LAYER", "NODE_RECORD", "Network", "Sequential"]
 
 #: Node attribute holding the :class:`~symcnn.layers.Layer`.
 NODE_LAYER = "layer"
-#: Node attribute holding the derived :class:`~symcnn.record.LayerRecord`.
+#: Node attribute holding the derived :class:`~symcnn.graph.record.LayerRecord`.
 NODE_RECORD = "record"
 #: Edge attribute: which input of the target node the edge feeds (0, 1, ...).
 EDGE_PORT = "port"
@@ -338,7 +338,7 @@ class Network:
         >>> [conv.count(c) for c in ("products", "mult-adds", "flops", "flops+bias")]
         [460800, 479232, 921600, 940032]
         """
-        from .conventions import convention_total
+        from ..conventions import convention_total
 
         return convention_total(convention, self.products, self.bias_adds)
 
@@ -492,7 +492,7 @@ class Network:
         fit in the padded input height (got padded height = 1, effective kernel size = 2)
         (n=5, k=5)
         """
-        from .sweep import evaluate_checked
+        from ..evaluate.sweep import evaluate_checked
 
         analysis._check_quantity(quantity)
         return evaluate_checked(
@@ -515,7 +515,7 @@ class Network:
             self._domain = tuple(dict.fromkeys(self._own_conditions))
         return self._domain
 
-    # -- questions (symcnn.analysis) ----------------------------------------------------
+    # -- questions (symcnn.validity.queries) ----------------------------------------------------
     def is_valid(self, point: Mapping[Any, Any]) -> bool:
         """Whether every layer is valid at ``point`` (every symbol given), a plain bool.
 
@@ -563,7 +563,7 @@ class Network:
         *,
         require: Iterable[Boolean] = (),
     ) -> int:
-        """:func:`symcnn.analysis.smallest`: the least valid ``x`` meeting ``require``."""
+        """:func:`symcnn.validity.queries.smallest`: the least valid ``x`` meeting ``require``."""
         return analysis.smallest(self, x, fixed, require=require)
 
     def largest(
@@ -573,7 +573,7 @@ class Network:
         *,
         require: Iterable[Boolean] = (),
     ) -> int | sympy.Expr:
-        """:func:`symcnn.analysis.largest`: the greatest valid ``x`` meeting ``require``."""
+        """:func:`symcnn.validity.queries.largest`: the greatest valid ``x`` meeting ``require``."""
         return analysis.largest(self, x, fixed, require=require)
 
     def leading_term(self, quantity: str, x: sympy.Symbol | str) -> sympy.Expr:
@@ -585,7 +585,7 @@ class Network:
     def dominant(
         self, quantity: str, x: sympy.Symbol | None = None, at: Mapping[Any, Any] | None = None
     ) -> LayerRecord:
-        """:func:`symcnn.analysis.dominant`: the layer with the largest ``quantity``."""
+        """:func:`symcnn.validity.queries.dominant`: the layer with the largest ``quantity``."""
         return analysis.dominant(self, quantity, x, at)
 
     # -- checks -------------------------------------------------------------------------
@@ -619,23 +619,23 @@ class Network:
         return f"{head}, input {self.input_shape} → output {self.output_shape}>"
 
     def __str__(self) -> str:
-        from .export.text import to_text
+        from ..export.text import to_text
 
         return to_text(self)
 
     # -- notebook display (IPython's rich display protocol) -------------------------------
     def _repr_markdown_(self) -> str:
-        from .export.markdown import to_markdown
+        from ..export.markdown import to_markdown
 
         return to_markdown(self)
 
     def _repr_html_(self) -> str:
-        from .export.markdown import to_html
+        from ..export.markdown import to_html
 
         return to_html(self)
 
     def _repr_latex_(self) -> str:
-        from .export.latex import latex_totals
+        from ..export.latex import latex_totals
 
         return latex_totals(self)
 
@@ -717,7 +717,7 @@ def _largest(sizes: tuple[sympy.Expr, ...]) -> sympy.Expr:
 
 def _trace(inputs: Any, outputs: Any) -> nx.DiGraph:
     """The graph behind symbolic tensors: every node between ``inputs`` and ``outputs``."""
-    from .tensor import Tensor, node_key, source
+    from ..layers.tensor import Tensor, node_key, source
 
     given_inputs = [inputs] if isinstance(inputs, Input) else list(inputs)
     if outputs is None:

@@ -32,9 +32,9 @@ import sympy
 from sympy.core.relational import Relational
 from sympy.logic.boolalg import Boolean, BooleanFalse, BooleanTrue
 
-from .condition import Condition
-from .errors import ShapeError
-from .printing import text
+from ..validity.condition import Condition
+from ..errors import ShapeError
+from ..symbolic.printing import text
 
 if TYPE_CHECKING:
     import numpy

@@ -15,7 +15,7 @@ from typing import Any
 
 import sympy
 
-from .errors import ShapeError
+from ..errors import ShapeError
 
 __all__ = ["MAX_DEGREE", "MAX_NODES", "check_size", "degree"]
 

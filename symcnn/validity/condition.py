@@ -152,13 +152,13 @@ class Condition:
         )
 
     def __str__(self) -> str:
-        from .printing import text
+        from ..symbolic.printing import text
 
         return text(self.relation)
 
     def explain(self) -> str:
         """The rule with the current value of every named quantity."""
-        from .printing import text
+        from ..symbolic.printing import text
 
         shown = ", ".join(f"{name} = {text(value)}" for name, value in self.values)
         return f"{self.rule} (got {shown})" if shown else self.rule

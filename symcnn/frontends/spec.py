@@ -38,12 +38,12 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import sympy
 
-from .errors import SpecError, SymcnnError
-from .symbols import symbols
+from ..errors import SpecError, SymcnnError
+from ..symbolic.symbols import symbols
 
 if TYPE_CHECKING:
-    from .layers import Layer
-    from .network import Network
+    from ..layers import Layer
+    from ..graph.network import Network
 
 __all__ = [
     "MAX_DEPTH",
@@ -151,7 +151,7 @@ def layer_names() -> tuple[str, ...]:
 def _layer_class(name: str) -> type[Layer] | None:
     import symcnn
 
-    from .layers import Layer
+    from ..layers import Layer
 
     if name not in symcnn.__all__:
         return None
@@ -163,7 +163,7 @@ def _layer_class(name: str) -> type[Layer] | None:
 
 # -- the public parsers --------------------------------------------------------------------
 def parse_spec(text: str, *, input_shape: str | Iterable[Any]) -> Network:
-    """Build a :class:`~symcnn.network.Sequential` network from a ``|``-separated spec.
+    """Build a :class:`~symcnn.graph.network.Sequential` network from a ``|``-separated spec.
 
     Parameters
     ----------
@@ -198,7 +198,7 @@ def parse_spec(text: str, *, input_shape: str | Iterable[Any]) -> Network:
     ...
     symcnn.errors.SpecError: attribute access is not allowed in a spec: 'os.system' at column 20
     """
-    from .network import Sequential
+    from ..graph.network import Sequential
 
     shape = parse_sizes(input_shape) if isinstance(input_shape, str) else tuple(input_shape)
     source = _Source(text, "spec")

@@ -1,0 +1,1 @@
+"""Front-ends that build networks: spec text and torch modules."""

@@ -1,0 +1,1 @@
+"""The layer graph, its one derivation pass, and the records it leaves on each node."""

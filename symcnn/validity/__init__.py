@@ -1,0 +1,1 @@
+"""Validity: conditions, their simplification, exact integer solving, and queries on them."""
