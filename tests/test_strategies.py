@@ -70,6 +70,29 @@ def test_nothing_is_reexported_from_symcnn():
     ]
 
 
+def test_public_names_live_in_their_modules():
+    homes = {
+        "symcnn.strategies.layers": [
+            "activation_layers",
+            "adaptive_pool_layers",
+            "batch_norm_layers",
+            "conv_layers",
+            "conv_transpose_layers",
+            "linear_layers",
+            "pool_layers",
+        ],
+        "symcnn.strategies.networks": [
+            "branching_networks",
+            "sequential_networks",
+            "symbolic_networks",
+        ],
+        "symcnn.strategies.points": ["inputs_in_domain", "inputs_outside_domain"],
+    }
+    for module, names in homes.items():
+        assert all(getattr(scst, name).__module__ == module for name in names)
+    assert scst.LAYER_KINDS is sys.modules["symcnn.strategies.networks"].LAYER_KINDS
+
+
 # -- argument checks -------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("make", "message"),
