@@ -120,7 +120,7 @@ def test_the_graph_of_a_network_is_read_only():
     with pytest.raises(TypeError):
         net.graph.nodes["conv1"]["layer"] = sc.Conv2d(1, 16, 3)
     with pytest.raises(TypeError):
-        net.graph.edges["input", "conv1"]["port"] = 1
+        net.graph.edges["input", "conv1", 0]["port"] = 1
     with pytest.raises(TypeError):
         net.graph.graph["outputs"] = ["conv1"]
     with pytest.raises(nx.NetworkXError, match="Frozen graph"):

@@ -34,7 +34,7 @@ def test_graph_is_an_annotated_digraph(seed_net):
     assert g.nodes["conv1"][NODE_LAYER] == sc.Conv2d(1, 32, k)
     assert g.nodes["conv1"][NODE_RECORD] is seed_net.layers[0]
     assert g.nodes["input"][NODE_LAYER] == sc.Input((1, n, n))
-    assert g.edges["input", "conv1"][EDGE_PORT] == 0
+    assert g.edges["input", "conv1", 0][EDGE_PORT] == 0
     assert seed_net.input_shape == (1, n, n)
     assert seed_net.inputs == (sc.Input((1, n, n)),)
 

@@ -136,10 +136,8 @@ class TorchRun:
                 with torch.backends.mkldnn.flags(enabled=False):
                     for node in nx.topological_sort(graph):
                         layer = graph.nodes[node]["layer"].substituted(point)
-                        preds = sorted(
-                            graph.predecessors(node), key=lambda p: graph.edges[p, node]["port"]
-                        )
-                        args = [values[p] for p in preds]
+                        edges = sorted(graph.in_edges(node, data="port"), key=lambda e: e[2])
+                        args = [values[u] for u, _, _ in edges]
                         values[node] = self._step(torch, node, layer, args)
                         out = values[node]
                         if out.shape[0] != 2:  # a view that re-batches: not one row per sample

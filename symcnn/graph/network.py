@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import sympy
 from sympy.logic.boolalg import Boolean
 
+from ..errors import GraphError, ShapeError
+from ..layers import Input, Layer
+from ..symbolic.shape import Shape, as_size
 from ..validity import queries as analysis
 from ..validity.condition import Condition
 from ..validity.domain import simplify_domain
-from ..errors import GraphError, ShapeError
-from ..symbolic.guard import asking
-from ..layers import Input, Layer
-from ..layers.base import derive
-from ..symbolic.printing import text
-from .record import LayerRecord, Upstream
-from ..symbolic.shape import Shape, as_size
+from .convert import EDGE_PORT, NODE_LAYER, NODE_RECORD, from_networkx, is_networkx, to_networkx
+from .derive import Builder, bound_text
+from .record import LayerRecord
+from .trace import default_names, trace
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -26,17 +25,6 @@ if TYPE_CHECKING:
     from ..layers.tensor import Tensor
 
 __all__ = ["EDGE_PORT", "NODE_LAYER", "NODE_RECORD", "Network", "Sequential"]
-
-#: Node attribute holding the :class:`~symcnn.layers.Layer`.
-NODE_LAYER = "layer"
-#: Node attribute holding the derived :class:`~symcnn.graph.record.LayerRecord`.
-NODE_RECORD = "record"
-#: Edge attribute: which input of the target node the edge feeds (0, 1, ...).
-EDGE_PORT = "port"
-
-
-#: How a per-sample input of each rank reads, for messages.
-_AXES = {2: "(C, L)", 3: "(C, H, W)", 4: "(C, D, H, W)"}
 
 
 class Network:
@@ -71,147 +59,63 @@ class Network:
         *,
         bindings: Mapping[sympy.Symbol, Any] | None = None,
     ):
-        import networkx as nx  # imported on first use: `import symcnn` stays light
-
-        if isinstance(inputs, nx.DiGraph):
+        if is_networkx(inputs):
             if outputs is not None:
                 raise GraphError("give either a graph, or inputs and outputs")
-            graph = inputs
+            wiring, given = from_networkx(inputs)  # type: ignore[arg-type]
+            source = inputs.graph.get("source")  # type: ignore[union-attr]
         else:
-            graph = _trace(inputs, outputs)
-        self._graph = nx.DiGraph(graph)
-        self._bindings = dict(bindings or {})
-        self._order = _topological_order(self._graph)
-        self._input_conditions: list[Condition] = []
-        self._own_conditions: list[tuple[str, Condition]] = []
-        self._records = self._derive()
+            wiring, given = trace(inputs, outputs)
+            source = None
+        builder = Builder(bindings)
+        for node in wiring:
+            builder.add(node.name, node.layer, node.inputs)
+        self._take(builder, None if given is None else tuple(given), source)
+
+    @classmethod
+    def _adopt(
+        cls, builder: Builder, outputs: tuple[Any, ...] | None, source: str | None
+    ) -> Network:
+        """A network from a finished :class:`~symcnn.graph.derive.Builder`, derived once."""
+        new = object.__new__(cls)
+        new._take(builder, outputs, source)
+        return new
+
+    def _take(
+        self, builder: Builder, outputs: tuple[Any, ...] | None, source: str | None
+    ) -> None:
+        builder.check_complete(outputs)
+        self._wiring = tuple(builder.wiring.values())
+        self._by_name = builder.by_name
+        self._bindings = builder.bindings
+        self._given_outputs = outputs
+        self._source = source
+        self._read = frozenset(builder.read)
+        self._input_conditions = tuple(builder.input_conditions)
+        self._own_conditions = tuple(builder.own_conditions)
+        self._records = tuple(builder.records)
         self._constraints: tuple[Boolean, ...] | None = None
         self._domain: tuple[tuple[str, Condition], ...] | None = None
         self._free_symbols: frozenset[sympy.Symbol] | None = None
         self._totals: dict[str, sympy.Expr] = {}
-        self._read_only: nx.DiGraph | None = None
-
-    # -- derivation ---------------------------------------------------------------------
-    def _derive(self) -> tuple[LayerRecord, ...]:
-        """Every node's shapes, conditions and counts, in topological order.
-
-        A failure inside sympy is reported as a SolverError naming the layer.
-        """
-        where = ["the network"]  # the node being derived, for the message
-        with asking(lambda: f"deriving {where[0]}"):
-            return self._derive_nodes(where)
-
-    def _derive_nodes(self, where_now: list[str]) -> tuple[LayerRecord, ...]:
-        g = self._graph
-        outputs: dict[Any, Shape] = {}
-        fields: dict[Any, tuple[Any, Any]] = {}
-        domains: dict[Any, Upstream] = {}
-        seen: set[int] = set()
-        records: list[LayerRecord] = []
-        for node in self._order:
-            layer = g.nodes[node].get(NODE_LAYER)
-            if not isinstance(layer, Layer):
-                raise GraphError(f"node {node!r} carries no symcnn layer under {NODE_LAYER!r}")
-            where_now[0] = f"{layer!r} at node {node!r}"
-            preds = sorted(g.predecessors(node), key=lambda p: g.edges[p, node].get(EDGE_PORT, 0))
-            if layer.arity is None and len(preds) < 2:
-                raise GraphError(
-                    f"{layer!r} at node {node!r} merges two or more inputs, "
-                    f"but {len(preds)} edge(s) lead to it"
-                )
-            if layer.arity is not None and len(preds) != layer.arity:
-                raise GraphError(
-                    f"{layer!r} at node {node!r} takes {layer.arity} input(s), "
-                    f"but {len(preds)} edge(s) lead to it"
-                )
-            _check_ports(g, node, layer, preds)
-            inputs = tuple(outputs[p] for p in preds)
-            index = len(records)
-            where = f"{layer!r} at layer {index} ({node})"
-            if layer.input_rank is not None:
-                for x in inputs:
-                    if len(x) != layer.input_rank:
-                        axes = _AXES.get(layer.input_rank, "")
-                        raise ShapeError(
-                            f"{where} needs a per-sample input of {layer.input_rank} axes "
-                            f"{axes}, got {x}{self._bound()}"
-                        )
-            if layer.arity == 0:
-                where = f"{layer!r} ({node})"
-            # Hyperparameters first: a zero stride must be reported before any division by it.
-            conditions = self._settle(derive(layer, "hyper_conditions", ()), where)
-            conditions += self._settle(
-                self._located(where, layer, "input_conditions", inputs), where
-            )
-            outputs[node] = self._located(where, layer, "output_shape", inputs)
-            own = tuple((where, c) for c in conditions)
-            domains[node] = Upstream(own, tuple(domains[p] for p in preds))
-            self._own_conditions.extend(own)
-            fields[node] = _receptive(layer, [fields[p] for p in preds], outputs[node])
-            if isinstance(layer, Input):
-                if g.out_degree(node) == 0 and len(g) > 1:
-                    raise GraphError(f"input node {node!r} is disconnected: no layer reads it")
-                g.nodes[node][NODE_RECORD] = None
-                self._input_conditions.extend(conditions)
-                continue
-            record = LayerRecord(
-                index=index,
-                name=str(node),
-                layer=layer,
-                input_shapes=inputs,
-                output_shape=outputs[node],
-                params_derivation=derive(layer, "params", inputs),
-                products_derivation=derive(layer, "products", inputs),
-                buffers_derivation=derive(layer, "buffers", inputs),
-                bias_adds_derivation=derive(layer, "bias_adds", inputs),
-                elementwise_derivation=derive(layer, "elementwise", inputs),
-                conditions=conditions,
-                shared=id(layer) in seen,
-                upstream=domains[node],
-                receptive_field=fields[node][0],
-                jump=fields[node][1],
-            )
-            seen.add(id(layer))
-            g.nodes[node][NODE_RECORD] = record
-            records.append(record)
-        return tuple(records)
-
-    def _located(self, where: str, layer: Layer, rule: str, inputs: tuple[Shape, ...]) -> Any:
-        """Call a layer's rule, naming the layer in a structural error.
-
-        Structural rules have no relation to decide: Flatten's dims, the ranks of a merge.
-        """
-        try:
-            return derive(layer, rule, inputs)
-        except ShapeError as err:
-            raise ShapeError(f"{where}: {err}{self._bound()}") from None
-
-    def _settle(self, conditions: Iterable[Condition], where: str) -> tuple[Condition, ...]:
-        """Raise on a false condition; return those still undecided, without repeats."""
-        open_: list[Condition] = []
-        for cond in conditions:
-            verdict = cond.decide()
-            if verdict is False:
-                raise ShapeError(f"{where}: {cond.explain()}{self._bound()}")
-            if verdict is None and cond.relation not in (c.relation for c in open_):
-                open_.append(cond)
-        return tuple(open_)
+        self._read_only: nx.MultiDiGraph | None = None
 
     def _bound(self) -> str:
-        if not self._bindings:
-            return ""
-        return " (" + ", ".join(f"{s}={text(v)}" for s, v in self._bindings.items()) + ")"
+        return bound_text(self._bindings)
 
     # -- the graph and its records ------------------------------------------------------
     @property
-    def graph(self) -> nx.DiGraph:
+    def graph(self) -> nx.MultiDiGraph:
         """The annotated graph, read-only: each node has ``"layer"`` and ``"record"``.
 
-        A network is a value: its totals, domain and records are derived once, so the
-        graph it answers for cannot change under it. The graph is frozen (networkx's
-        :func:`~networkx.freeze`) and its node, edge and graph attributes are read-only
-        mappings; to change a network, copy the graph (``networkx.DiGraph(net.graph)``),
-        change the copy and build a new ``Network`` from it.
+        A ``networkx.MultiDiGraph`` (a kind of ``DiGraph``) with one edge per input port,
+        keyed and labelled by the port: ``x * x`` is two edges from ``x``. It is built on
+        first access. A network is a value: its totals, domain and records are derived
+        once, so the graph it answers for cannot change under it. The graph is frozen
+        (networkx's :func:`~networkx.freeze`) and its node, edge and graph attributes are
+        read-only mappings; to change a network, copy the graph
+        (``networkx.MultiDiGraph(net.graph)``), change the copy and build a new
+        ``Network`` from it.
 
         Examples
         --------
@@ -221,13 +125,18 @@ class Network:
         Traceback (most recent call last):
         ...
         TypeError: 'mappingproxy' object does not support item assignment
-        >>> g = nx.DiGraph(net.graph)
+        >>> g = nx.MultiDiGraph(net.graph)
         >>> g.nodes["conv1"]["layer"] = sc.Conv2d(1, 16, 3)
         >>> sc.Network(g).params, net.params
         (160, 80)
         """
         if self._read_only is None:
-            self._read_only = _read_only(self._graph)
+            attributes: dict[str, Any] = {}
+            if self._given_outputs is not None:
+                attributes["outputs"] = list(self._given_outputs)
+            if self._source is not None:
+                attributes["source"] = self._source
+            self._read_only = to_networkx(self._wiring, self._by_name, attributes)
         return self._read_only
 
     @property
@@ -250,11 +159,7 @@ class Network:
     @property
     def inputs(self) -> tuple[Input, ...]:
         """The input layers, in topological order."""
-        return tuple(
-            layer
-            for node in self._order
-            if isinstance(layer := self._graph.nodes[node][NODE_LAYER], Input)
-        )
+        return tuple(node.layer for node in self._wiring if isinstance(node.layer, Input))
 
     @property
     def input_shape(self) -> Shape:
@@ -265,15 +170,21 @@ class Network:
     @property
     def outputs(self) -> tuple[Any, ...]:
         """The output nodes: those given to the constructor, else the nodes nothing reads."""
-        given = self._graph.graph.get("outputs")
-        if given is not None:
-            return tuple(given)
-        return tuple(n for n in self._order if self._graph.out_degree(n) == 0)
+        if self._given_outputs is not None:
+            return self._given_outputs
+        return tuple(node.name for node in self._wiring if node.name not in self._read)
 
     @property
     def output_shapes(self) -> tuple[Shape, ...]:
         """The per-sample shape of every output, in order."""
-        return tuple(self._graph.nodes[n][NODE_RECORD].output_shape for n in self.outputs)
+        return tuple(self._shape_of(n) for n in self.outputs)
+
+    def _shape_of(self, name: Any) -> Shape:
+        record = self._by_name[name]
+        if record is None:  # an input given as an output
+            node = next(w for w in self._wiring if w.name == name)
+            return node.layer.shape  # type: ignore[attr-defined, no-any-return]
+        return record.output_shape
 
     @property
     def output_shape(self) -> Shape:
@@ -391,7 +302,7 @@ class Network:
         """Every symbol the network's hyperparameters and input shapes contain."""
         if self._free_symbols is None:
             self._free_symbols = frozenset().union(
-                *(self._graph.nodes[node][NODE_LAYER].free_symbols for node in self._order)
+                *(node.layer.free_symbols for node in self._wiring)
             )
         return set(self._free_symbols)
 
@@ -429,19 +340,13 @@ class Network:
         self, resolved: Mapping[sympy.Symbol, Any], shown: Mapping[sympy.Symbol, Any]
     ) -> Network:
         memo: dict[int, Layer] = {}
-        import networkx as nx
-
-        graph = nx.DiGraph(**self._graph.graph)
-        for node in self._order:
-            layer = self._graph.nodes[node][NODE_LAYER]
-            if id(layer) not in memo:
-                memo[id(layer)] = layer.substituted(resolved)
-            graph.add_node(node, **{NODE_LAYER: memo[id(layer)]})
-        graph.add_edges_from(self._graph.edges(data=True))
-        new = object.__new__(type(self))
         bindings = {s: v for s, v in self._bindings.items() if not isinstance(s, sympy.Dummy)}
-        Network.__init__(new, graph, bindings={**bindings, **shown})
-        return new
+        builder = Builder({**bindings, **shown})
+        for node in self._wiring:
+            if id(node.layer) not in memo:
+                memo[id(node.layer)] = node.layer.substituted(resolved)
+            builder.add(node.name, memo[id(node.layer)], node.inputs)
+        return type(self)._adopt(builder, self._given_outputs, self._source)
 
     def _resolve(self, mapping: Mapping[Any, Any]) -> dict[sympy.Symbol, sympy.Expr]:
         by_name = {str(s): s for s in self.free_symbols}
@@ -659,168 +564,14 @@ class Sequential(Network):
         if len(layers) == 1 and isinstance(layers[0], Mapping):
             named = list(layers[0].items())
         else:
-            named = list(zip(_default_names(layers), layers, strict=True))  # type: ignore[arg-type]
-        import networkx as nx
-
-        graph = nx.DiGraph()
+            named = list(zip(default_names(layers), layers, strict=True))  # type: ignore[arg-type]
+        builder = Builder()
         previous = "input"
-        graph.add_node(previous, **{NODE_LAYER: Input(input_shape)})
+        builder.add(previous, Input(input_shape))
         for name, layer in named:
             if not isinstance(layer, Layer):
                 raise GraphError(f"Sequential takes symcnn layers, got {layer!r} for {name!r}")
-            if name in graph:
-                raise GraphError(f"two layers are named {name!r}")
-            graph.add_node(name, **{NODE_LAYER: layer})
-            graph.add_edge(previous, name, **{EDGE_PORT: 0})
+            builder.add(name, layer, (previous,))
             previous = name
-        super().__init__(graph)
+        self._take(builder, None, None)
 
-
-def _check_ports(g: nx.DiGraph, node: Any, layer: Layer, preds: list[Any]) -> None:
-    """Each input of a merge on its own port: the order must not depend on insertion."""
-    ports = [g.edges[p, node].get(EDGE_PORT, 0) for p in preds]
-    for i in range(1, len(preds)):
-        if ports[i] == ports[i - 1]:
-            raise GraphError(
-                f"{layer!r} at node {node!r}: the edges from {preds[i - 1]!r} and {preds[i]!r} "
-                f"both feed port {ports[i]}; give each input edge its own {EDGE_PORT!r} "
-                "(0, 1, ...)"
-            )
-
-
-def _receptive(layer: Layer, upstream: list[tuple[Any, Any]], out: Shape) -> tuple[Any, Any]:
-    """(receptive field, jump) per spatial axis of a node, None where not defined.
-
-    Branches that meet at a merge with different fields give the largest one per axis
-    (the union of their windows, not an average); with different jumps, None.
-    """
-    if not upstream:
-        ones = (sympy.Integer(1),) * (len(out) - 1)
-        return (ones, ones) if len(out) > 1 else (None, None)
-    if any(f is None or j is None for f, j in upstream):
-        return None, None
-    field = tuple(_largest(axis) for axis in zip(*(f for f, _ in upstream), strict=True))
-    jumps = {j for _, j in upstream}
-    if len(jumps) != 1:
-        return None, None
-    return layer.receptive(field, jumps.pop())
-
-
-def _largest(sizes: tuple[sympy.Expr, ...]) -> sympy.Expr:
-    distinct = set(sizes)
-    if len(distinct) == 1:
-        return sizes[0]
-    if all(s.is_Integer for s in distinct):
-        return max(distinct)
-    return sympy.Max(*distinct)
-
-
-def _trace(inputs: Any, outputs: Any) -> nx.DiGraph:
-    """The graph behind symbolic tensors: every node between ``inputs`` and ``outputs``."""
-    from ..layers.tensor import Tensor, node_key, source
-
-    given_inputs = [inputs] if isinstance(inputs, Input) else list(inputs)
-    if outputs is None:
-        raise GraphError("give the network's outputs: Network(inputs, outputs)")
-    given_outputs = [outputs] if isinstance(outputs, (Tensor, Input)) else list(outputs)
-    heads = [source(o) if isinstance(o, Input) else o for o in given_outputs]
-    for o in heads:
-        if not isinstance(o, Tensor):
-            raise GraphError(f"outputs must be tensors returned by layers, got {o!r}")
-    found: dict[int, Tensor] = {}
-    stack = list(heads)
-    while stack:
-        t = stack.pop()
-        if node_key(t) not in found:
-            found[node_key(t)] = t
-            stack.extend(t.parents)
-    input_keys = {id(i): i for i in given_inputs}
-    for i in given_inputs:
-        if not isinstance(i, Input):
-            raise GraphError(f"inputs must be sc.Input layers, got {i!r}")
-        if id(i) not in found:
-            raise GraphError(f"the outputs do not depend on the input {i!r}")
-    for key, t in found.items():
-        if not t.parents and key not in input_keys:
-            raise GraphError(f"the outputs depend on {t.layer!r}, which is not among the inputs")
-    names = _names(found, given_inputs)
-    import networkx as nx
-
-    graph = nx.DiGraph(outputs=[names[node_key(o)] for o in heads])
-    ordered = sorted(found.values(), key=lambda t: (bool(t.parents), t.order))
-    for t in ordered:
-        graph.add_node(names[node_key(t)], **{NODE_LAYER: t.layer})
-    for t in ordered:
-        child = names[node_key(t)]
-        for port, parent in enumerate(t.parents):
-            edge = (names[node_key(parent)], child)
-            if graph.has_edge(*edge):
-                raise GraphError(
-                    f"the same tensor ({edge[0]}) is passed twice to {t.layer!r} ({child}); "
-                    "an Identity() in between makes the second use its own node"
-                )
-            graph.add_edge(*edge, **{EDGE_PORT: port})
-    return graph
-
-
-def _names(found: Mapping[int, Any], inputs: list[Input]) -> dict[int, str]:
-    """Node names: the user's, else 'input' / 'input1', ... and the layer kind with a counter."""
-    names: dict[int, str] = {}
-    for i, layer in enumerate(inputs, start=1):
-        names[id(layer)] = "input" if len(inputs) == 1 else f"input{i}"
-    layers = sorted((t for t in found.values() if t.parents), key=lambda t: t.order)
-    for t, default in zip(layers, _default_names(t.layer for t in layers), strict=True):
-        names[id(t)] = t.name or default
-    taken: dict[str, int] = {}
-    for key, name in names.items():
-        if name in taken:
-            raise GraphError(f"two nodes are named {name!r}")
-        taken[name] = key
-    return names
-
-
-def _default_names(layers: Iterable[Any]) -> list[str]:
-    counts: dict[str, int] = {}
-    names = []
-    for layer in layers:
-        kind = getattr(layer, "kind", "layer")
-        counts[kind] = counts.get(kind, 0) + 1
-        names.append(f"{kind}{counts[kind]}")
-    return names
-
-
-def _read_only(graph: nx.DiGraph) -> nx.DiGraph:
-    """A frozen copy of ``graph`` whose attribute mappings cannot be written either.
-
-    :func:`networkx.freeze` stops adding and removing nodes and edges, but leaves each
-    node's and edge's attribute dict writable; those become read-only mappings here.
-    """
-    import networkx as nx
-
-    view = nx.DiGraph()
-    view.add_nodes_from(graph.nodes(data=True))
-    view.add_edges_from(graph.edges(data=True))
-    for node, data in view._node.items():
-        view._node[node] = MappingProxyType(data)
-    for u, targets in view._succ.items():
-        for v, data in targets.items():
-            targets[v] = view._pred[v][u] = MappingProxyType(data)
-    attributes = {
-        key: tuple(value) if isinstance(value, list) else value
-        for key, value in graph.graph.items()
-    }
-    view.graph = MappingProxyType(attributes)
-    return nx.freeze(view)
-
-
-def _topological_order(graph: nx.DiGraph) -> list[Any]:
-    """Nodes in dependency order, ties broken by insertion order; cycles reported."""
-    import networkx as nx
-
-    try:
-        cycle = nx.find_cycle(graph)
-    except nx.NetworkXNoCycle:
-        position = {node: i for i, node in enumerate(graph.nodes)}
-        return list(nx.lexicographical_topological_sort(graph, key=position.__getitem__))
-    path = " → ".join(str(u) for u, _ in cycle) + f" → {cycle[0][0]}"
-    raise GraphError(f"the graph has a cycle: {path}")

@@ -8,11 +8,11 @@ from typing import Any
 import sympy
 from sympy.logic.boolalg import Boolean
 
-from ..validity.condition import Condition
-from ..symbolic.derivation import Derivation
 from ..layers import Layer
+from ..symbolic.derivation import Derivation
 from ..symbolic.printing import text
 from ..symbolic.shape import Shape
+from ..validity.condition import Condition
 
 __all__ = ["LayerRecord", "Located", "Upstream"]
 
@@ -171,8 +171,8 @@ class LayerRecord:
 
     def evaluate(self, quantity: str, *, on_invalid: str = "raise", **values: Any) -> Any:
         """The ``quantity`` of this layer at many sizes, exactly; see :meth:`Network.evaluate`."""
-        from ..validity.queries import _check_quantity
         from ..evaluate.sweep import evaluate_checked
+        from ..validity.queries import _check_quantity
 
         _check_quantity(quantity)
         known = self.layer.free_symbols.union(*(x.free_symbols for x in self.input_shapes))

@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, NoReturn, TypeVar
 
 import sympy
 
-from ..validity.condition import Condition, at_least
-from ..symbolic.derivation import Derivation, product
 from ..errors import ShapeError
+from ..symbolic.derivation import Derivation, product
 from ..symbolic.shape import Shape, as_size
+from ..validity.condition import Condition, at_least
+from .registry import register
 
 if TYPE_CHECKING:
     from .tensor import Tensor
@@ -49,6 +50,14 @@ class Layer:
     input_rank: ClassVar[int | None] = None
     #: How many leading fields ``repr`` writes positionally.
     repr_positional: ClassVar[int] = 0
+    #: Whether the fields are those of the ``torch.nn`` module of the same class name, so
+    #: that :func:`~symcnn.frontends.torch.from_torch` reads them off such a module.
+    mirrors_torch: ClassVar[bool] = False
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Register every layer class by name (:mod:`symcnn.layers.registry`)."""
+        super().__init_subclass__(**kwargs)
+        register(cls)
 
     # -- the protocol -------------------------------------------------------------------
     def hyper_conditions(self) -> tuple[Condition, ...]:

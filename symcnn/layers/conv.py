@@ -7,11 +7,11 @@ from typing import Any, ClassVar
 
 import sympy
 
-from ..validity.condition import Condition, at_least, decidable, divides, equal
-from ..symbolic.derivation import Derivation, product, side_area, total
 from ..errors import UnsupportedLayerError
+from ..symbolic.derivation import Derivation, product, side_area, total
 from ..symbolic.shape import Shape, as_size
 from ..symbolic.sizes import conv_output_size_padded, conv_transpose_output_size, same_padding
+from ..validity.condition import Condition, at_least, decidable, divides, equal
 from .base import Field, Layer, choice, positive, tuple_of
 
 __all__ = [
@@ -142,6 +142,7 @@ class _ConvNd(_ConvBase):
 
     __slots__ = ()
     kind = "conv"
+    mirrors_torch = True
 
     def _check_padding_word(self) -> None:
         if self.padding not in ("same", "valid"):
@@ -334,6 +335,7 @@ class _ConvTransposeNd(_ConvBase):
 
     __slots__ = ()
     kind = "convt"
+    mirrors_torch = True
 
     padding: tuple[sympy.Expr, ...]
     output_padding: tuple[sympy.Expr, ...]

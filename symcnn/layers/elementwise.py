@@ -42,6 +42,8 @@ class _Elementwise(Layer):
 class Identity(_Elementwise):
     """``torch.nn.Identity``: passes its input on."""
 
+    mirrors_torch = True
+
 
 @dataclass(frozen=True, slots=True, repr=False)
 class ReLU(_Elementwise):
@@ -53,6 +55,8 @@ class ReLU(_Elementwise):
     'nn.ReLU()'
     """
 
+    mirrors_torch = True
+
     inplace: bool = False
 
 
@@ -60,12 +64,16 @@ class ReLU(_Elementwise):
 class ReLU6(_Elementwise):
     """``torch.nn.ReLU6``: min(max(0, x), 6), shape-preserving."""
 
+    mirrors_torch = True
+
     inplace: bool = False
 
 
 @dataclass(frozen=True, slots=True, repr=False)
 class LeakyReLU(_Elementwise):
     """``torch.nn.LeakyReLU``, shape-preserving; the slope's product is not counted."""
+
+    mirrors_torch = True
 
     negative_slope: float = 0.01
     inplace: bool = False
@@ -79,15 +87,21 @@ class LeakyReLU(_Elementwise):
 class Sigmoid(_Elementwise):
     """``torch.nn.Sigmoid``, shape-preserving."""
 
+    mirrors_torch = True
+
 
 @dataclass(frozen=True, slots=True, repr=False)
 class Tanh(_Elementwise):
     """``torch.nn.Tanh``, shape-preserving."""
 
+    mirrors_torch = True
+
 
 @dataclass(frozen=True, slots=True, repr=False)
 class GELU(_Elementwise):
     """``torch.nn.GELU``, shape-preserving."""
+
+    mirrors_torch = True
 
     approximate: str = "none"
 
@@ -99,12 +113,16 @@ class GELU(_Elementwise):
 class SiLU(_Elementwise):
     """``torch.nn.SiLU`` (swish), shape-preserving."""
 
+    mirrors_torch = True
+
     inplace: bool = False
 
 
 @dataclass(frozen=True, slots=True, repr=False)
 class Hardswish(_Elementwise):
     """``torch.nn.Hardswish``, shape-preserving."""
+
+    mirrors_torch = True
 
     inplace: bool = False
 
@@ -120,6 +138,8 @@ class Dropout(_Elementwise):
     ...
     symcnn.errors.ShapeError: Dropout(p=1.5): the probability p must lie in [0, 1]
     """
+
+    mirrors_torch = True
 
     p: float = 0.5
     inplace: bool = False

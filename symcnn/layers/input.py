@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..validity.condition import Condition
 from ..symbolic.shape import Shape
+from ..validity.condition import Condition
 from .base import Layer, positive
 
 __all__ = ["Input"]

@@ -7,9 +7,9 @@ from typing import Any
 
 import sympy
 
-from ..validity.condition import Condition, equal
 from ..symbolic.derivation import Derivation, product, total
 from ..symbolic.shape import Shape, as_size
+from ..validity.condition import Condition, equal
 from .base import Layer, positive
 
 __all__ = ["LazyLinear", "Linear"]
@@ -60,6 +60,8 @@ class Linear(_LinearRule):
     ('200·(256+1)', '200·256')
     """
 
+    mirrors_torch = True
+
     repr_positional = 2
 
     in_features: Any
@@ -105,6 +107,10 @@ class LazyLinear(_LinearRule):
     >>> LazyLinear(200).params(Shape((256,))).text()
     '200·(256+1)'
     """
+
+    mirrors_torch = True
+
+    mirrors_torch = True
 
     repr_positional = 1
 

@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import sympy
 
-from ..validity.condition import Condition, equal
-from ..symbolic.derivation import Derivation, product
 from ..errors import ShapeError
+from ..symbolic.derivation import Derivation, product
 from ..symbolic.shape import Shape
+from ..validity.condition import Condition, equal
 from .base import Field, Layer
 
 __all__ = ["Add", "Concat", "Mul"]

@@ -6,9 +6,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from ..validity.condition import Condition, equal
 from ..symbolic.derivation import Derivation, product, total
 from ..symbolic.shape import Shape, as_size
+from ..validity.condition import Condition, equal
 from .base import Field, Layer, positive, real, refuse
 
 __all__ = ["BatchNorm2d"]
@@ -31,6 +31,8 @@ class BatchNorm2d(Layer):
     >>> bn.params(Shape((64, 8, 8))).text(), bn.buffers(Shape((64, 8, 8))).text()
     ('2·64', '2·64+1')
     """
+
+    mirrors_torch = True
 
     kind = "bn"
     input_rank = 3

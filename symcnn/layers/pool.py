@@ -7,11 +7,11 @@ from typing import Any, ClassVar
 
 import sympy
 
-from ..validity.condition import Condition, at_least, divides
-from ..symbolic.derivation import Derivation, product
 from ..errors import ShapeError
+from ..symbolic.derivation import Derivation, product
 from ..symbolic.shape import Shape
 from ..symbolic.sizes import pool_output_size
+from ..validity.condition import Condition, at_least, divides
 from .base import Field, Layer, flag, positive, tuple_of
 from .conv import axis_names, window_receptive
 
@@ -160,6 +160,7 @@ class _PoolNd(Layer):
 class _MaxPoolNd(_PoolNd):
     """Max pooling: pooling with a dilation."""
 
+    mirrors_torch = True
     __slots__ = ()
     dilation: tuple[sympy.Expr, ...]
 
@@ -249,6 +250,12 @@ class MaxPool3d(_MaxPoolFields):
 class _AvgPoolNd(_PoolNd):
     """Average pooling: one elementwise multiplication (by 1/window) per output element."""
 
+    mirrors_torch = True
+
+    mirrors_torch = True
+
+    mirrors_torch = True
+
     __slots__ = ()
 
     def _coerce_extra(self) -> None:
@@ -275,6 +282,8 @@ class AvgPool1d(_AvgPoolNd):
     >>> AvgPool1d(4, ceil_mode=True).output_shape(Shape((8, 10)))
     Shape((8, 3))
     """
+
+    mirrors_torch = True
 
     ndim = 1
     input_rank = 2
@@ -344,6 +353,10 @@ class AvgPool3d(_AvgPoolFields):
     >>> AvgPool3d(2, stride=(1, 2, 2)).output_shape(Shape((4, 6, 8, 9)))
     Shape((4, 5, 4, 4))
     """
+
+    mirrors_torch = True
+
+    mirrors_torch = True
 
     ndim = 3
     input_rank = 4

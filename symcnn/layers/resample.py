@@ -7,9 +7,9 @@ from typing import Any
 
 import sympy
 
-from ..validity.condition import Condition, at_least
 from ..errors import ShapeError, UnsupportedLayerError
 from ..symbolic.shape import Shape, as_size
+from ..validity.condition import Condition, at_least
 from .base import Field, Layer, choice, flag, positive, refuse, tuple_of
 from .conv import axis_names
 
@@ -66,12 +66,16 @@ class AdaptiveAvgPool2d(_AdaptivePool2d):
     Shape((8, 5, 3))
     """
 
+    mirrors_torch = True
+
     output_size: Any
 
 
 @dataclass(frozen=True, slots=True, repr=False)
 class AdaptiveMaxPool2d(_AdaptivePool2d):
     """``torch.nn.AdaptiveMaxPool2d(output_size, return_indices=False)``."""
+
+    mirrors_torch = True
 
     output_size: Any
     return_indices: bool = False
@@ -95,6 +99,8 @@ class Upsample(Layer):
     >>> Upsample(scale_factor=2).output_shape(Shape((64, 7, 9)))
     Shape((64, 14, 18))
     """
+
+    mirrors_torch = True
 
     kind = "up"
     input_rank = 3
@@ -158,6 +164,8 @@ class ZeroPad2d(Layer):
     >>> ZeroPad2d((1, 2, 0, 3)).output_shape(Shape((3, 5, 5)))
     Shape((3, 8, 8))
     """
+
+    mirrors_torch = True
 
     kind = "pad"
     input_rank = 3

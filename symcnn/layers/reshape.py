@@ -7,9 +7,9 @@ from typing import Any, ClassVar
 
 import sympy
 
-from ..validity.condition import Condition, equal
 from ..errors import ShapeError
 from ..symbolic.shape import Shape, as_size
+from ..validity.condition import Condition, equal
 from .base import Layer, positive
 
 __all__ = ["Flatten", "Reshape", "View"]
@@ -27,6 +27,8 @@ class Flatten(Layer):
     >>> Flatten().output_shape(Shape((64, 2, 2)))
     Shape((256,))
     """
+
+    mirrors_torch = True
 
     kind = "flatten"
 
