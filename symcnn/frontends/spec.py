@@ -42,8 +42,8 @@ from ..errors import SpecError, SymcnnError
 from ..symbolic.symbols import symbols
 
 if TYPE_CHECKING:
-    from ..layers import Layer
     from ..graph.network import Network
+    from ..layers import Layer
 
 __all__ = [
     "MAX_DEPTH",
@@ -131,11 +131,12 @@ _OPERATORS = {
 
 
 def layer_names() -> tuple[str, ...]:
-    """The layer names a spec may use: every layer symcnn exports that takes one input.
+    """The layer names a spec may use: every registered layer that takes one input.
 
-    Derived from ``symcnn.__all__``, so a new layer class is usable in specs as soon as
-    it is exported. Inputs (``Input``) and merges (``Add``, ``Mul``, ``Concat``) are left
-    out: a ``|`` chain has no place for them.
+    Read from the layer registry (:mod:`symcnn.layers.registry`), so a new layer class,
+    symcnn's or a user's, is usable in specs as soon as it is defined. Inputs (``Input``)
+    and merges (``Add``, ``Mul``, ``Concat``) are left out: a ``|`` chain has no place for
+    them.
 
     Examples
     --------
@@ -143,22 +144,16 @@ def layer_names() -> tuple[str, ...]:
     >>> "Conv2d" in names, "ReLU" in names, "Add" in names, "Input" in names
     (True, True, False, False)
     """
-    import symcnn
+    from ..layers.registry import layer_classes
 
-    return tuple(sorted(name for name in symcnn.__all__ if _layer_class(name) is not None))
+    return tuple(sorted(name for name in layer_classes() if _layer_class(name) is not None))
 
 
 def _layer_class(name: str) -> type[Layer] | None:
-    import symcnn
+    from ..layers.registry import layer_class
 
-    from ..layers import Layer
-
-    if name not in symcnn.__all__:
-        return None
-    obj = getattr(symcnn, name, None)
-    if isinstance(obj, type) and issubclass(obj, Layer) and obj is not Layer and obj.arity == 1:
-        return obj
-    return None
+    cls = layer_class(name)
+    return cls if cls is not None and cls.arity == 1 else None
 
 
 # -- the public parsers --------------------------------------------------------------------

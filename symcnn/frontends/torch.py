@@ -25,10 +25,13 @@ import sympy
 
 from .. import layers as sl
 from ..errors import ShapeError, UnsupportedLayerError
-from ..layers.base import Layer, derive
+from ..graph.derive import Builder
 from ..graph.network import Network, Sequential
-from ..symbolic.shape import Shape
+from ..graph.trace import trace
+from ..layers.base import Layer, derive
+from ..layers.registry import torch_twin
 from ..layers.tensor import Tensor
+from ..symbolic.shape import Shape
 
 __all__ = ["from_torch"]
 
@@ -110,7 +113,6 @@ def from_torch(module: Any, input_shape: Sequence[Any] | Sequence[Sequence[Any]]
         for m, training in modes:
             m.training = training
     net = _Converter(torch, traced).network(shapes)
-    net._graph.graph["source"] = "torch"  # tables show torch's node names by default
     _warn_unused(module, traced)
     return net
 
@@ -179,19 +181,13 @@ BATCH = _Batch()
 
 
 # -- modules: symcnn layers of the same name read their fields off the module -------------
-_SAME_NAME = (
-    "Conv1d Conv2d Conv3d ConvTranspose1d ConvTranspose2d ConvTranspose3d "
-    "MaxPool1d MaxPool2d MaxPool3d AvgPool1d AvgPool2d AvgPool3d "
-    "AdaptiveAvgPool2d AdaptiveMaxPool2d BatchNorm2d Linear LazyLinear Flatten Upsample "
-    "ZeroPad2d Identity ReLU ReLU6 LeakyReLU Sigmoid Tanh GELU SiLU Hardswish Dropout"
-).split()
-
-
 def _module_kind(m: Any) -> type[Layer] | None:
     """The symcnn class for module ``m``: its torch class, or a subclass keeping its forward."""
     for cls in type(m).__mro__:
-        if cls.__module__.startswith("torch.nn") and cls.__name__ in _SAME_NAME:
-            kind: type[Layer] | None = getattr(sl, cls.__name__)
+        if not cls.__module__.startswith("torch.nn"):
+            continue
+        kind = torch_twin(cls.__name__)
+        if kind is not None:
             return kind if getattr(type(m), "forward", None) is getattr(cls, "forward") else None  # noqa: B009
     return None
 
@@ -411,7 +407,12 @@ class _Converter:
                 outputs = [self._tensor(node, v) for v in _leaves(self._arg(node.args[0]))]
             elif node in needed:
                 self.env[node] = self._convert(node)
-        return Network(self.inputs, outputs)
+        wiring, names = trace(self.inputs, outputs)
+        builder = Builder()
+        for node in wiring:
+            builder.add(node.name, node.layer, node.inputs)
+        # tables show torch's node names by default
+        return builder.network(names, source="torch")
 
     @staticmethod
     def _needed(graph: Any) -> set[Any]:
