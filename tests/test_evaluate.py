@@ -14,8 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import symcnn as sc
-from symcnn.validity.condition import at_least
 from symcnn.evaluate import compile_expr, compile_relation, evaluate, holds
+from symcnn.validity.condition import at_least
 
 N, K, S = sc.symbols("n k s")
 SYMBOLS = (N, K, S)

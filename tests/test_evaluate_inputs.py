@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import symcnn as sc
-import symcnn.evaluate.compiler as ev
+import symcnn.evaluate.inputs as ev
 from symcnn.evaluate import evaluate, holds
 
 N, K = sc.symbols("n k")

@@ -8,9 +8,11 @@ from typing import Any
 
 import sympy
 
-from ..validity.condition import Condition
 from ..errors import ShapeError
 from ..symbolic.printing import text
+from ..validity.condition import Condition
+from .core import as_expr, as_relation, run_coerced
+from .inputs import coerce_values
 
 __all__ = ["evaluate_checked"]
 
@@ -37,13 +39,16 @@ def evaluate_checked(
     layer, the rule and the numbers (``on_invalid="raise"``), or is masked out of a
     ``numpy.ma.MaskedArray`` (``on_invalid="mask"``). ``symbols`` are further names a
     caller accepts though ``expr`` and ``domain`` do not contain them (the network's other
-    symbols): their values only broadcast. ``equivalent`` are relations
-    that hold exactly where the whole domain does (a network's simplified
-    ``constraints``): checked first, they spare the per-layer checks wherever every point
-    is valid; those run only to name the layer that fails, or to build the mask.
-    """
-    from .compiler import _as_expr, _as_relation, _coerce_values, _run_coerced
+    symbols): their values only broadcast.
 
+    Validity is decided by construction: every distinct ``Condition.relation`` of
+    ``domain`` is decided at every point by printed integer code (all of them in one
+    function, their conjunction), and a number is returned only where all of them hold.
+    ``equivalent`` (a network's simplified ``constraints``) is accepted for callers that
+    pass it and is not used: were a simplification ever not exactly equivalent, trusting it
+    would let an invalid point through.
+    """
+    del equivalent  # see the docstring: never the decider
     if on_invalid not in ("raise", "mask"):
         raise ShapeError(f"on_invalid must be 'raise' or 'mask' (got {on_invalid!r})")
     known: set[sympy.Basic] = {*sympy.sympify(expr, strict=True).free_symbols, *symbols}
@@ -55,40 +60,32 @@ def evaluate_checked(
             f"no symbol named {', '.join(unknown)} here (symbols: {', '.join(sorted(by_name))})"
         )
     # Every value is checked and converted once (bools, floats and oversized inputs are
-    # refused here, naming the symbol), not again by each relation decided below.
-    coerced = _coerce_values({by_name[name]: v for name, v in values.items()})
-    point = {s: v for s, (v, _) in coerced.items()}
-    formula = _as_expr(expr)
-
-    def holds(rel: Any) -> Any:
-        return _run_coerced(_as_relation(rel), coerced, relation=True)
-
-    def evaluate() -> Any:
-        return _run_coerced(formula, coerced, relation=False)
-
-    if equivalent is not None and all(_everywhere(holds(rel)) for rel in equivalent):
-        result = evaluate()
-        if on_invalid == "raise":
-            return result
-        import numpy as np
-
-        return np.ma.masked_array(result, mask=np.zeros(np.shape(result), dtype=bool))
-    # Layers repeat their rules (a ResNet-50's 106 located conditions are 18 relations):
-    # each relation is decided once, and every place it comes from keeps the verdict.
-    verdicts: dict[Any, Any] = {}
-    for _, cond in domain:
-        if cond.relation not in verdicts:
-            verdicts[cond.relation] = holds(cond.relation)
-    checks = [(where, cond, verdicts[cond.relation]) for where, cond in domain]
+    # refused here, naming the symbol), not again by the domain and the quantity.
+    coerced = coerce_values({by_name[name]: v for name, v in values.items()})
+    formula = as_expr(expr)
+    valid = run_coerced(_all_of(tuple(domain)), coerced, relation=True)
     if on_invalid == "raise":
-        if any(ok is False or (not isinstance(ok, bool) and not ok.all()) for *_, ok in checks):
-            _raise_first(checks, point)
-        return evaluate()
+        if not _everywhere(valid):
+            _raise_first(domain, coerced, valid)
+        return run_coerced(formula, coerced, relation=False)
     import numpy as np
 
-    result = evaluate()
-    valid = np.logical_and.reduce([np.asarray(ok) for _, _, ok in checks] or [np.asarray(True)])
-    return np.ma.masked_array(result, mask=np.broadcast_to(~valid, np.shape(result)))
+    result = run_coerced(formula, coerced, relation=False)
+    return np.ma.masked_array(result, mask=np.broadcast_to(~np.asarray(valid), np.shape(result)))
+
+
+@functools.lru_cache(maxsize=64)
+def _all_of(domain: tuple[Located, ...]) -> sympy.Basic:
+    """Every distinct relation of ``domain``, as one unevaluated conjunction.
+
+    Layers repeat their rules (a ResNet-50's 106 located conditions are 18 relations):
+    each is decided once. Rules on the same symbols are adjacent, so that rules on ``H``
+    alone are combined on ``H``'s array before meeting those on ``W``. Unevaluated: sympy
+    may not simplify the conjunction, every rule is decided as the layer states it.
+    """
+    relations = dict.fromkeys(cond.relation for _, cond in domain)
+    ordered = sorted(relations, key=lambda r: sorted(map(str, r.free_symbols)))
+    return sympy.And(*ordered, evaluate=False) if ordered else sympy.true
 
 
 @functools.lru_cache(maxsize=64)
@@ -101,18 +98,29 @@ def _everywhere(ok: Any) -> bool:
     return ok is True or (not isinstance(ok, bool) and bool(ok.all()))
 
 
-def _raise_first(checks: list[tuple[str, Condition, Any]], point: Mapping[Any, Any]) -> None:
-    """Raise for the first failing point (in array order) and its first failing layer."""
+def _raise_first(
+    domain: Sequence[Located],
+    coerced: Mapping[sympy.Symbol, tuple[Any, int]],
+    valid: Any,
+) -> None:
+    """Raise for the first failing point (in array order) and its first failing layer.
+
+    Each layer's condition is decided again at that one point, in Python ints.
+    """
     import numpy as np
 
-    arrays = [np.asarray(ok) for _, _, ok in checks]
-    shape = np.broadcast_shapes(*(a.shape for a in arrays), *(np.shape(v) for v in point.values()))
-    failing = ~np.logical_and.reduce([np.broadcast_to(a, shape) for a in arrays])
+    values = {s: v for s, (v, _) in coerced.items()}
+    shape = np.broadcast_shapes(np.shape(valid), *(np.shape(v) for v in values.values()))
+    failing = ~np.broadcast_to(np.asarray(valid), shape)
     index = tuple(int(i) for i in np.argwhere(failing)[0]) if shape else ()
     at = {
-        s: int(np.broadcast_to(np.asarray(v, dtype=object), shape)[index]) for s, v in point.items()
-    }  # noqa: E501
-    for where, cond, ok in checks:
-        if not np.broadcast_to(np.asarray(ok), shape)[index]:
+        s: int(np.broadcast_to(np.asarray(v, dtype=object), shape)[index])
+        for s, v in values.items()
+    }
+    scalar = {s: (v, abs(v)) for s, v in at.items()}
+    for where, cond in domain:
+        own = {s: scalar[s] for s in cond.relation.free_symbols if s in scalar}
+        if not run_coerced(as_relation(cond.relation), own, relation=True):
             bound = ", ".join(f"{s}={text(v)}" for s, v in at.items())
             raise ShapeError(f"{where}: {cond.subs(at).explain()} ({bound})")
+    raise AssertionError("the conjunction failed but no condition does")  # pragma: no cover
