@@ -16,8 +16,8 @@ import symcnn as sc
 import symcnn.frontends.spec
 import symcnn.validity.queries
 from symcnn.cli import FORMATS, QUANTITIES, main
-from symcnn.models import lenet
 from symcnn.frontends.spec import parse_spec
+from symcnn.models import lenet
 
 from conftest import require
 
@@ -220,7 +220,7 @@ def test_formula_of_a_spec_in_closed_form(capsys):
 
 def test_every_quantity_is_offered():
     conventions = set(sc.conventions.CONVENTIONS)
-    assert set(QUANTITIES) == {"output", *symcnn.validity.queries.QUANTITIES, *conventions}
+    assert set(QUANTITIES) == {"output", *sc.conventions.QUANTITIES, *conventions}
 
 
 def test_domain_of_the_default_model(capsys):

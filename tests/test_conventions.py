@@ -96,3 +96,25 @@ def test_average_pooling_multiplies_once_per_output():
     assert net["pool1"].elementwise == 3 * sympy.floor(n / 2) ** 2
     assert net["pool2"].elementwise == 0
     assert net.products == 0
+
+
+def test_quantities_and_conventions_are_str_enums_also_taken_as_strings():
+    n = sc.symbols("n")
+    net = sc.Sequential(sc.Conv2d(1, 8, 3), input_shape=(1, n, n))
+    assert [q.value for q in sc.Quantity] == [
+        "params",
+        "products",
+        "output_elements",
+        "bias_adds",
+        "buffers",
+        "elementwise",
+    ]
+    assert [c.value for c in sc.Convention] == ["products", "mult-adds", "flops", "flops+bias"]
+    assert sc.Quantity.PRODUCTS == "products" and str(sc.Convention.FLOPS_BIAS) == "flops+bias"
+    assert net.count(sc.Convention.FLOPS) == net.count("flops") == 144 * (n - 2) ** 2
+    assert net.evaluate(sc.Quantity.PRODUCTS, n=[5, 6]).tolist() == [648, 1152]
+    assert net.layers[0].count(sc.Convention.MULT_ADDS) == 80 * (n - 2) ** 2
+    with pytest.raises(sc.SymcnnError, match=r"^unknown quantity 'flops': choose one of params,"):
+        net.evaluate("flops", n=5)
+    with pytest.raises(sc.SymcnnError, match=r"^unknown counting convention 'macs': choose one"):
+        net.count("macs")

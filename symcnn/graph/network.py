@@ -399,7 +399,7 @@ class Network:
         """
         from ..evaluate.sweep import evaluate_checked
 
-        analysis._check_quantity(quantity)
+        quantity = analysis._check_quantity(quantity)
         return evaluate_checked(
             getattr(self, quantity),
             self.domain,
@@ -483,7 +483,7 @@ class Network:
 
     def leading_term(self, quantity: str, x: sympy.Symbol | str) -> sympy.Expr:
         """The highest-order term of a total (``"products"``, ...) as ``x`` grows."""
-        analysis._check_quantity(quantity)
+        quantity = analysis._check_quantity(quantity)
         symbol = self._resolve({x: 1}).popitem()[0] if isinstance(x, str) else x
         return analysis.leading_term(getattr(self, quantity), symbol)
 

@@ -174,7 +174,7 @@ class LayerRecord:
         from ..evaluate.sweep import evaluate_checked
         from ..validity.queries import _check_quantity
 
-        _check_quantity(quantity)
+        quantity = _check_quantity(quantity)
         known = self.layer.free_symbols.union(*(x.free_symbols for x in self.input_shapes))
         return evaluate_checked(
             getattr(self, quantity), self.domain, values, on_invalid, symbols=known

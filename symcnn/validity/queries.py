@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 import sympy
 from sympy.logic.boolalg import Boolean, BooleanAtom
 
+from ..conventions import QUANTITIES, Quantity
 from ..errors import ShapeError, SolverError, SpecError, SymcnnError
-from ..symbolic.guard import asking
-from .intsolve import largest_integer, smallest_integer
-from ..symbolic.printing import text
 from ..graph.record import LayerRecord
+from ..symbolic.guard import asking
+from ..symbolic.printing import text
+from .intsolve import largest_integer, smallest_integer
 
 if TYPE_CHECKING:
     from ..graph.network import Network
@@ -33,8 +34,6 @@ __all__ = [
     "violation",
 ]
 
-#: The per-layer quantities every record and network total offers.
-QUANTITIES = ("params", "products", "output_elements", "bias_adds", "buffers", "elementwise")
 
 
 def _complete(net: Network, point: Mapping[Any, Any]) -> Mapping[Any, Any]:
@@ -227,7 +226,7 @@ def dominant(
     Asymptotically, a higher power of ``x`` wins, then a larger coefficient; when the
     comparison depends on another symbol, give ``at`` instead.
     """
-    _check_quantity(quantity)
+    quantity = _check_quantity(quantity)
     if at is not None:
         point = net.subs(at)
         top = max(point.layers, key=lambda r: getattr(r, quantity))
@@ -261,6 +260,6 @@ def dominant(
     return best_record
 
 
-def _check_quantity(quantity: str) -> None:
-    if quantity not in QUANTITIES:
-        raise SymcnnError(f"unknown quantity {quantity!r}: choose one of {', '.join(QUANTITIES)}")
+def _check_quantity(quantity: str) -> str:
+    """The quantity's plain name (a :class:`~symcnn.conventions.Quantity` or its string)."""
+    return str(Quantity.parse(quantity).value)
