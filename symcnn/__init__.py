@@ -9,8 +9,9 @@ Shape((32, -k + n + 1, -k + n + 1))
 '32·(5²+1) = 832'
 """
 
-from .validity.condition import Condition
-from .symbolic.derivation import Derivation
+from typing import TYPE_CHECKING, Any
+
+from .conventions import Convention, Quantity
 from .errors import (
     GraphError,
     GraphvizError,
@@ -20,18 +21,8 @@ from .errors import (
     SymcnnError,
     UnsupportedLayerError,
 )
-from .export import (
-    plot,
-    render,
-    to_csv,
-    to_dot,
-    to_html,
-    to_json,
-    to_latex,
-    to_markdown,
-    to_records,
-    to_text,
-)
+from .graph.network import Network, Sequential
+from .graph.record import LayerRecord
 from .layers import (
     GELU,
     AdaptiveAvgPool2d,
@@ -72,9 +63,9 @@ from .layers import (
     View,
     ZeroPad2d,
 )
-from .graph.network import Network, Sequential
+from .layers.tensor import Tensor
+from .symbolic.derivation import Derivation
 from .symbolic.printing import format_formula
-from .graph.record import LayerRecord
 from .symbolic.shape import Shape, as_size
 from .symbolic.sizes import (
     adaptive_windows,
@@ -83,10 +74,63 @@ from .symbolic.sizes import (
     pool_output_size,
     same_padding,
 )
-from .frontends.spec import parse_spec
 from .symbolic.symbols import symbols
-from .layers.tensor import Tensor
-from .frontends.torch import from_torch
+from .validity.condition import Condition
+
+if TYPE_CHECKING:
+    from .export import (
+        plot,
+        render,
+        to_csv,
+        to_dot,
+        to_html,
+        to_json,
+        to_latex,
+        to_markdown,
+        to_records,
+        to_text,
+    )
+    from .frontends.spec import parse_spec
+    from .frontends.torch import from_torch
+
+#: Public names whose modules load on first use, so that ``import symcnn`` stays close
+#: to ``import sympy`` in time (docs/ARCHITECTURE.md, "Import cost").
+_LAZY = {
+    "from_torch": "symcnn.frontends.torch",
+    "parse_spec": "symcnn.frontends.spec",
+    **dict.fromkeys(
+        (
+            "plot",
+            "render",
+            "to_csv",
+            "to_dot",
+            "to_html",
+            "to_json",
+            "to_latex",
+            "to_markdown",
+            "to_records",
+            "to_text",
+        ),
+        "symcnn.export",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load a front-end or an exporter on first use (PEP 562)."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'symcnn' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "GELU",
@@ -99,6 +143,7 @@ __all__ = [
     "BatchNorm2d",
     "Concat",
     "Condition",
+    "Convention",
     "Conv1d",
     "Conv2d",
     "Conv3d",
@@ -124,6 +169,7 @@ __all__ = [
     "Mean",
     "Mul",
     "Network",
+    "Quantity",
     "ReLU",
     "ReLU6",
     "Reshape",
