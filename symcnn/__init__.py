@@ -11,6 +11,7 @@ Shape((32, -k + n + 1, -k + n + 1))
 
 from typing import TYPE_CHECKING, Any
 
+from . import layers as _layers
 from .conventions import Convention, Quantity
 from .errors import (
     GraphError,
@@ -23,46 +24,7 @@ from .errors import (
 )
 from .graph.network import Network, Sequential
 from .graph.record import LayerRecord
-from .layers import (
-    GELU,
-    AdaptiveAvgPool2d,
-    AdaptiveMaxPool2d,
-    Add,
-    AvgPool1d,
-    AvgPool2d,
-    AvgPool3d,
-    BatchNorm2d,
-    Concat,
-    Conv1d,
-    Conv2d,
-    Conv3d,
-    ConvTranspose1d,
-    ConvTranspose2d,
-    ConvTranspose3d,
-    Dropout,
-    Flatten,
-    Hardswish,
-    Identity,
-    Input,
-    Layer,
-    LazyLinear,
-    LeakyReLU,
-    Linear,
-    MaxPool1d,
-    MaxPool2d,
-    MaxPool3d,
-    Mean,
-    Mul,
-    ReLU,
-    ReLU6,
-    Reshape,
-    Sigmoid,
-    SiLU,
-    Tanh,
-    Upsample,
-    View,
-    ZeroPad2d,
-)
+from .layers import *  # noqa: F403  (every layer; symcnn/layers/__init__.py)
 from .layers.tensor import Tensor
 from .symbolic.derivation import Derivation
 from .symbolic.printing import format_formula
@@ -79,7 +41,6 @@ from .validity.condition import Condition
 
 if TYPE_CHECKING:
     from .export import (
-        plot,
         render,
         to_csv,
         to_dot,
@@ -90,6 +51,7 @@ if TYPE_CHECKING:
         to_records,
         to_text,
     )
+    from .export.plot import plot
     from .frontends.spec import parse_spec
     from .frontends.torch import from_torch
 
@@ -133,60 +95,22 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "GELU",
-    "AdaptiveAvgPool2d",
-    "AdaptiveMaxPool2d",
-    "Add",
-    "AvgPool1d",
-    "AvgPool2d",
-    "AvgPool3d",
-    "BatchNorm2d",
-    "Concat",
     "Condition",
     "Convention",
-    "Conv1d",
-    "Conv2d",
-    "Conv3d",
-    "ConvTranspose1d",
-    "ConvTranspose2d",
-    "ConvTranspose3d",
     "Derivation",
-    "Dropout",
-    "Flatten",
     "GraphError",
     "GraphvizError",
-    "Hardswish",
-    "Identity",
-    "Input",
-    "Layer",
     "LayerRecord",
-    "LazyLinear",
-    "LeakyReLU",
-    "Linear",
-    "MaxPool1d",
-    "MaxPool2d",
-    "MaxPool3d",
-    "Mean",
-    "Mul",
     "Network",
     "Quantity",
-    "ReLU",
-    "ReLU6",
-    "Reshape",
     "Sequential",
     "Shape",
     "ShapeError",
     "SolverError",
-    "SiLU",
-    "Sigmoid",
     "SpecError",
     "SymcnnError",
-    "Tanh",
     "Tensor",
     "UnsupportedLayerError",
-    "Upsample",
-    "View",
-    "ZeroPad2d",
     "adaptive_windows",
     "as_size",
     "conv_output_size",
@@ -208,4 +132,5 @@ __all__ = [
     "to_records",
     "to_text",
 ]
+__all__ += _layers.__all__
 __version__ = "0.1.0"

@@ -62,7 +62,7 @@ class Network:
         if is_networkx(inputs):
             if outputs is not None:
                 raise GraphError("give either a graph, or inputs and outputs")
-            wiring, given = from_networkx(inputs)  # type: ignore[arg-type]
+            wiring, given = from_networkx(inputs)
             source = inputs.graph.get("source")  # type: ignore[union-attr]
         else:
             wiring, given = trace(inputs, outputs)
@@ -183,7 +183,7 @@ class Network:
         record = self._by_name[name]
         if record is None:  # an input given as an output
             node = next(w for w in self._wiring if w.name == name)
-            return node.layer.shape  # type: ignore[attr-defined, no-any-return]
+            return node.layer.shape  # type: ignore[attr-defined]
         return record.output_shape
 
     @property

@@ -1,65 +1,31 @@
-"""The layer catalogue, one module per family; every class mirrors a ``torch.nn`` name."""
+"""The layer catalogue, one module per family; every class mirrors a ``torch.nn`` name.
 
+A family module lists its layers in ``__all__``; this package and ``symcnn`` re-export
+them from there, so a new layer is public once its family module exports it
+(docs/ARCHITECTURE.md, "Where to add things").
+"""
+
+from . import conv, elementwise, input, linear, merge, norm, pool, reduce, resample, reshape
 from .base import Layer
-from .conv import Conv1d, Conv2d, Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
-from .elementwise import (
-    GELU,
-    Dropout,
-    Hardswish,
-    Identity,
-    LeakyReLU,
-    ReLU,
-    ReLU6,
-    Sigmoid,
-    SiLU,
-    Tanh,
-)
-from .input import Input
-from .linear import LazyLinear, Linear
-from .merge import Add, Concat, Mul
-from .norm import BatchNorm2d
-from .pool import AvgPool1d, AvgPool2d, AvgPool3d, MaxPool1d, MaxPool2d, MaxPool3d
-from .reduce import Mean
-from .resample import AdaptiveAvgPool2d, AdaptiveMaxPool2d, Upsample, ZeroPad2d
-from .reshape import Flatten, Reshape, View
+from .conv import *  # noqa: F403
+from .elementwise import *  # noqa: F403
+from .input import *  # noqa: F403
+from .linear import *  # noqa: F403
+from .merge import *  # noqa: F403
+from .norm import *  # noqa: F403
+from .pool import *  # noqa: F403
+from .reduce import *  # noqa: F403
+from .resample import *  # noqa: F403
+from .reshape import *  # noqa: F403
 
-__all__ = [
-    "GELU",
-    "AdaptiveAvgPool2d",
-    "AdaptiveMaxPool2d",
-    "Add",
-    "AvgPool1d",
-    "AvgPool2d",
-    "AvgPool3d",
-    "BatchNorm2d",
-    "Concat",
-    "Conv1d",
-    "Conv2d",
-    "Conv3d",
-    "ConvTranspose1d",
-    "ConvTranspose2d",
-    "ConvTranspose3d",
-    "Dropout",
-    "Flatten",
-    "Hardswish",
-    "Identity",
-    "Input",
-    "Layer",
-    "LazyLinear",
-    "LeakyReLU",
-    "Linear",
-    "MaxPool1d",
-    "MaxPool2d",
-    "MaxPool3d",
-    "Mean",
-    "Mul",
-    "ReLU",
-    "ReLU6",
-    "Reshape",
-    "SiLU",
-    "Sigmoid",
-    "Tanh",
-    "Upsample",
-    "View",
-    "ZeroPad2d",
-]
+__all__ = ["Layer"]
+__all__ += conv.__all__
+__all__ += elementwise.__all__
+__all__ += input.__all__
+__all__ += linear.__all__
+__all__ += merge.__all__
+__all__ += norm.__all__
+__all__ += pool.__all__
+__all__ += reduce.__all__
+__all__ += resample.__all__
+__all__ += reshape.__all__
