@@ -14,6 +14,8 @@ where it is valid. :func:`inputs_in_domain` and :func:`inputs_outside_domain` dr
 inside a network's validity domain and just outside it, solved exactly from
 :attr:`~symcnn.graph.network.Network.constraints` (no sampling and filtering).
 
+Every strategy prints as the call that made it, e.g. ``conv_layers(max_kernel_size=5)``.
+
 A user's property test reads::
 
     from hypothesis import given, strategies as st

@@ -24,6 +24,7 @@ from ._checks import (
     _check_range,
     _check_shape,
 )
+from ._repr import reprs_as_call
 
 _CONV = {1: layers.Conv1d, 2: layers.Conv2d, 3: layers.Conv3d}
 _CONV_T = {1: layers.ConvTranspose1d, 2: layers.ConvTranspose2d, 3: layers.ConvTranspose3d}
@@ -71,6 +72,7 @@ def _resolve_input(
     return nd, None, in_channels
 
 
+@reprs_as_call
 def conv_layers(
     *,
     input_shape: Sequence[int] | None = None,
@@ -140,6 +142,7 @@ def conv_layers(
     return build()
 
 
+@reprs_as_call
 def conv_transpose_layers(
     *,
     input_shape: Sequence[int] | None = None,
@@ -210,6 +213,7 @@ def conv_transpose_layers(
     return build()
 
 
+@reprs_as_call
 def pool_layers(
     *,
     input_shape: Sequence[int] | None = None,
@@ -280,6 +284,7 @@ def pool_layers(
     return build()
 
 
+@reprs_as_call
 def adaptive_pool_layers(*, max_output_size: int = 4) -> st.SearchStrategy[layers.Layer]:
     """``AdaptiveAvgPool2d``/``AdaptiveMaxPool2d`` with an output size up to ``max_output_size``.
 
@@ -301,6 +306,7 @@ def adaptive_pool_layers(*, max_output_size: int = 4) -> st.SearchStrategy[layer
     )
 
 
+@reprs_as_call
 def linear_layers(
     *,
     in_features: int | None = None,
@@ -332,6 +338,7 @@ def linear_layers(
     return {None: st.one_of(eager, lazy_), True: lazy_, False: eager}[lazy]
 
 
+@reprs_as_call
 def activation_layers() -> st.SearchStrategy[layers.Layer]:
     """Shape-preserving layers without parameters: activations, ``Dropout`` and ``Identity``.
 
@@ -358,6 +365,7 @@ def activation_layers() -> st.SearchStrategy[layers.Layer]:
     )
 
 
+@reprs_as_call
 def batch_norm_layers(*, num_features: int) -> st.SearchStrategy[layers.BatchNorm2d]:
     """``BatchNorm2d(num_features)`` with ``affine`` and ``track_running_stats`` drawn.
 

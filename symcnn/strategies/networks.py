@@ -35,6 +35,7 @@ from ._checks import (
     _check_range,
     _check_shape,
 )
+from ._repr import reprs_as_call
 
 #: The kinds of layer :func:`sequential_networks` chooses from (``kinds=``). Kinds that only
 #: apply to (C, H, W) maps (batch_norm, adaptive_pool, upsample, zero_pad) are skipped for
@@ -92,6 +93,7 @@ def _network_options(
     return shapes, chosen, bounds
 
 
+@reprs_as_call
 def sequential_networks(
     *,
     input_shape: Sequence[int] | None = None,
@@ -146,6 +148,7 @@ def sequential_networks(
     return build()
 
 
+@reprs_as_call
 def symbolic_networks(
     *,
     ndim: int | None = None,
@@ -211,6 +214,7 @@ def symbolic_networks(
     return build()
 
 
+@reprs_as_call
 def branching_networks(
     *,
     input_shape: Sequence[int] | None = None,

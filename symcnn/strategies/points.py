@@ -22,6 +22,7 @@ from ..evaluate.compiler import compile_relation
 from ..graph.network import Network
 from ..validity.intsolve import smallest_integer
 from ._checks import _check_int, _check_net
+from ._repr import reprs_as_call
 
 
 def _lower(x: sympy.Symbol) -> int:
@@ -126,6 +127,7 @@ class _Domain:
         return point
 
 
+@reprs_as_call
 def inputs_in_domain(
     net: Network, *, max_size: int = 64, fixed: Mapping[Any, int] | None = None
 ) -> st.SearchStrategy[dict[sympy.Symbol, int]]:
@@ -155,6 +157,7 @@ def inputs_in_domain(
     return build()
 
 
+@reprs_as_call
 def inputs_outside_domain(
     net: Network, *, max_size: int = 64, fixed: Mapping[Any, int] | None = None
 ) -> st.SearchStrategy[dict[sympy.Symbol, int]]:
