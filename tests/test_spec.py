@@ -199,10 +199,10 @@ def test_the_parser_giving_up_is_a_spec_error(monkeypatch, error, message):
     def give_up(*args: object, **kwargs: object) -> None:
         raise error("the parser gives up")
 
-    import symcnn.frontends.spec
+    import symcnn.symbolic.parse
 
     monkeypatch.setattr(
-        symcnn.frontends.spec, "ast", types.SimpleNamespace(**{**vars(ast), "parse": give_up})
+        symcnn.symbolic.parse, "ast", types.SimpleNamespace(**{**vars(ast), "parse": give_up})
     )
     with pytest.raises(SpecError, match=message):
         parse_spec("ReLU", input_shape=(4,))

@@ -96,7 +96,7 @@ _RELATIONS = {
 def requirement(item: Any, symbols: Iterable[sympy.Symbol]) -> Boolean:
     """A relation to meet, given as a sympy relation or as text such as ``"n <= 512"``.
 
-    Text is read by the spec parser's whitelist (:func:`symcnn.frontends.spec.parse_expression` on
+    Text is read by the spec parser's whitelist (:func:`symcnn.symbolic.parse.parse_expression` on
     each side of one comparison), never run; its names must be symbols of the network.
 
     Examples
@@ -120,7 +120,7 @@ def requirement(item: Any, symbols: Iterable[sympy.Symbol]) -> Boolean:
             f"a requirement is a sympy relation such as net.products <= 10**9, or text such "
             f"as 'n <= 512' (got {type(item).__name__} {item!r:.60})"
         )
-    from ..frontends.spec import parse_expression
+    from ..symbolic.parse import parse_expression
 
     parts = _COMPARISON.split(item)
     if len(parts) != 3:
