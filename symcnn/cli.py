@@ -29,14 +29,14 @@ from typing import Any, NoReturn
 
 import sympy
 
-from .validity.queries import QUANTITIES as _TOTALS
 from .conventions import CONVENTIONS
+from .conventions import QUANTITIES as _TOTALS
 from .errors import ShapeError, SpecError, SymcnnError
-from .symbolic.guard import asking
-from .validity.intsolve import largest_integer, smallest_integer
-from .graph.network import Network
-from .symbolic.printing import text
 from .frontends.spec import layer_names, parse_assignments, parse_sizes, parse_spec
+from .graph.network import Network
+from .symbolic.guard import asking
+from .symbolic.printing import text
+from .validity.intsolve import largest_integer, smallest_integer
 
 __all__ = ["FORMATS", "QUANTITIES", "main"]
 

@@ -14,7 +14,7 @@ import pytest
 
 import symcnn as sc
 import symcnn.frontends.spec
-import symcnn.validity.queries
+import symcnn.graph.queries
 from symcnn.cli import FORMATS, QUANTITIES, main
 from symcnn.frontends.spec import parse_spec
 from symcnn.models import lenet

@@ -21,9 +21,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import symcnn as sc
-import symcnn.frontends.spec
-import symcnn.validity.queries
 import symcnn.cli
+import symcnn.frontends.spec
+import symcnn.graph.queries
 from symcnn.cli import main
 from symcnn.export.latex import latex_formula
 from symcnn.frontends.spec import layer_names

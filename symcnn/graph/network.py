@@ -11,9 +11,9 @@ from sympy.logic.boolalg import Boolean
 from ..errors import GraphError, ShapeError
 from ..layers import Input, Layer
 from ..symbolic.shape import Shape, as_size
-from ..validity import queries as analysis
 from ..validity.condition import Condition
 from ..validity.domain import simplify_domain
+from . import queries as analysis
 from .convert import EDGE_PORT, NODE_LAYER, NODE_RECORD, from_networkx, is_networkx, to_networkx
 from .derive import Builder, bound_text
 from .record import LayerRecord
@@ -420,7 +420,7 @@ class Network:
             self._domain = tuple(dict.fromkeys(self._own_conditions))
         return self._domain
 
-    # -- questions (symcnn.validity.queries) ----------------------------------------------------
+    # -- questions (symcnn.graph.queries) ----------------------------------------------------
     def is_valid(self, point: Mapping[Any, Any]) -> bool:
         """Whether every layer is valid at ``point`` (every symbol given), a plain bool.
 
@@ -468,7 +468,7 @@ class Network:
         *,
         require: Iterable[Boolean] = (),
     ) -> int:
-        """:func:`symcnn.validity.queries.smallest`: the least valid ``x`` meeting ``require``."""
+        """:func:`symcnn.graph.queries.smallest`: the least valid ``x`` meeting ``require``."""
         return analysis.smallest(self, x, fixed, require=require)
 
     def largest(
@@ -478,7 +478,7 @@ class Network:
         *,
         require: Iterable[Boolean] = (),
     ) -> int | sympy.Expr:
-        """:func:`symcnn.validity.queries.largest`: the greatest valid ``x`` meeting ``require``."""
+        """:func:`symcnn.graph.queries.largest`: the greatest valid ``x`` meeting ``require``."""
         return analysis.largest(self, x, fixed, require=require)
 
     def leading_term(self, quantity: str, x: sympy.Symbol | str) -> sympy.Expr:
@@ -490,7 +490,7 @@ class Network:
     def dominant(
         self, quantity: str, x: sympy.Symbol | None = None, at: Mapping[Any, Any] | None = None
     ) -> LayerRecord:
-        """:func:`symcnn.validity.queries.dominant`: the layer with the largest ``quantity``."""
+        """:func:`symcnn.graph.queries.dominant`: the layer with the largest ``quantity``."""
         return analysis.dominant(self, quantity, x, at)
 
     # -- checks -------------------------------------------------------------------------

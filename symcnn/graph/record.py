@@ -172,7 +172,7 @@ class LayerRecord:
     def evaluate(self, quantity: str, *, on_invalid: str = "raise", **values: Any) -> Any:
         """The ``quantity`` of this layer at many sizes, exactly; see :meth:`Network.evaluate`."""
         from ..evaluate.sweep import evaluate_checked
-        from ..validity.queries import _check_quantity
+        from .queries import _check_quantity
 
         quantity = _check_quantity(quantity)
         known = self.layer.free_symbols.union(*(x.free_symbols for x in self.input_shapes))

@@ -15,10 +15,10 @@ from sympy.logic.boolalg import Boolean, BooleanAtom
 
 from ..conventions import QUANTITIES, Quantity
 from ..errors import ShapeError, SolverError, SpecError, SymcnnError
-from ..graph.record import LayerRecord
 from ..symbolic.guard import asking
 from ..symbolic.printing import text
-from .intsolve import largest_integer, smallest_integer
+from ..validity.intsolve import largest_integer, smallest_integer
+from .record import LayerRecord
 
 if TYPE_CHECKING:
     from ..graph.network import Network
