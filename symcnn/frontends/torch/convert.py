@@ -1,0 +1,408 @@
+"""The walk: each node of the traced graph, in order, derived at once by a Builder.
+
+Every supported fx node becomes ``builder.add(name, layer, input_node_names)``; the shape
+it returns is what later size queries (``x.size(1)``, ``x.shape``, view arguments) read.
+Nothing is derived twice: the builder's records are the network's. A tensor used twice by
+one call (``x * x``, ``torch.cat([x, x])``) is two edges from the same node.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Mapping, Sequence
+from types import ModuleType
+from typing import Any
+
+import sympy
+
+from ... import layers as sl
+from ...errors import GraphError, ShapeError, UnsupportedLayerError
+from ...graph.derive import Builder
+from ...graph.network import Network
+from ...layers.base import Layer
+from ...symbolic.shape import Shape
+from .functions import BY_NAME, Call, calls
+from .modules import layer_from_module, module_kind
+from .rules import UserRules, as_layers
+from .values import BATCH, Value, _Batch, leaves, name_of, number, qualified, show
+
+__all__ = ["Converter"]
+
+
+class Converter:
+    """Walks a traced graph in order, turning each node into a builder node or a size."""
+
+    def __init__(self, torch: ModuleType, traced: Any, user: UserRules):
+        self.torch = torch
+        self.traced = traced
+        self.user = user
+        self.functions, self.methods = calls(torch)
+        self.builder = Builder()
+        self.env: dict[Any, Any] = {}
+        self.inputs: list[str] = []
+        self.layers_by_module: dict[int, tuple[Layer, ...]] = {}
+        self.owner_of_param: dict[int, str] = {}
+        self.calls: dict[str, int] = {}
+
+    def network(self, shapes: list[tuple[Any, ...]]) -> Network:
+        """The network: inputs of ``shapes``, then every node the outputs depend on."""
+        graph = self.traced.graph
+        placeholders = [n for n in graph.nodes if n.op == "placeholder"]
+        if len(placeholders) != len(shapes):
+            raise ShapeError(
+                f"{type(self.traced).__name__} takes {len(placeholders)} input(s) "
+                f"({', '.join(p.name for p in placeholders)}); input_shape gives {len(shapes)}"
+            )
+        needed = self._needed(graph)
+        outputs: list[str] = []
+        for node in graph.nodes:
+            if node.op == "placeholder":
+                i = len(self.inputs)
+                name = "input" if len(shapes) == 1 else f"input{i + 1}"
+                shape = self.builder.add(name, sl.Input(shapes[i]))
+                self.inputs.append(name)
+                self.env[node] = Value(name, shape)
+            elif node.op == "output":
+                outputs = [self._tensor(node, v).node for v in leaves(self._arg(node.args[0]))]
+            elif node in needed:
+                self.env[node] = self._convert(node)
+        # tables show torch's node names by default
+        return self._pruned(outputs).network(outputs, source="torch")
+
+    def _pruned(self, outputs: list[str]) -> Builder:
+        """The builder, less the nodes only read for their sizes (``conv(x).size(1)``)."""
+        wiring = self.builder.wiring
+        reached: set[str] = set()
+        stack = list(outputs)
+        while stack:
+            name = stack.pop()
+            if name not in reached:
+                reached.add(name)
+                stack.extend(wiring[name].inputs)
+        for name in self.inputs:
+            if name not in reached:
+                layer = wiring[name].layer
+                raise GraphError(f"the outputs do not depend on the input {layer!r}")
+        if len(reached) == len(wiring):
+            return self.builder
+        pruned = Builder()  # rare: derive the kept nodes again, in the same order
+        for name, node in wiring.items():
+            if name in reached:
+                pruned.add(name, node.layer, node.inputs)
+        return pruned
+
+    @staticmethod
+    def _needed(graph: Any) -> set[Any]:
+        """The nodes the outputs depend on; dead code is not converted."""
+        out = next(n for n in reversed(graph.nodes) if n.op == "output")
+        seen: set[Any] = set()
+        stack = [out]
+        while stack:
+            node = stack.pop()
+            for parent in node.all_input_nodes:
+                if parent not in seen:
+                    seen.add(parent)
+                    stack.append(parent)
+        return seen
+
+    # -- one node ------------------------------------------------------------------------
+    def _convert(self, node: Any) -> Any:
+        args = self._arg(node.args)
+        kwargs = self._arg(dict(node.kwargs))
+        if node.op == "call_module":
+            return self._module(node, args, kwargs)
+        if node.op == "get_attr":
+            raise UnsupportedLayerError(
+                f"node {node.name!r} reads the parameter or buffer {node.target!r} directly "
+                "(a functional layer such as F.conv2d(x, self.weight)); symcnn maps modules "
+                "and parameter-free calls only"
+            )
+        target = node.target
+        call: Call | None
+        if node.op == "call_method":
+            what = f"Tensor.{target}"
+            rule = self.user.methods.get(target)
+            if rule is not None:
+                return self._user_call(node, what, rule, args, kwargs)
+            if target in ("size", "dim"):
+                return self._size_query(node, target, args)
+            call = self.methods.get(target)
+            if target in ("view", "reshape"):
+                return self._view(node, target, args)
+            if target in ("add", "add_", "mul", "mul_"):
+                return self._arith(node, target.rstrip("_"), args)
+        else:
+            what = name_of(target)
+            rule = self.user.function_rule(target)
+            if rule is not None:
+                return self._user_call(node, what, rule, args, kwargs)
+            if target is getattr and len(args) == 2 and args[1] == "shape":
+                return self._size_query(node, "shape", args[:1])
+            if target is operator.getitem:
+                return self._getitem(node, args)
+            if target in (operator.add, operator.iadd, self.torch.add):
+                return self._arith(node, "add", args)
+            if target in (operator.mul, operator.imul, self.torch.mul):
+                return self._arith(node, "mul", args)
+            if target in (operator.floordiv, operator.sub, operator.truediv):
+                return self._size_arith(node, target, args)
+            if target in (self.torch.cat, getattr(self.torch, "concat", None)):
+                return self._cat(node, args, kwargs)
+            if target is self.torch.reshape:
+                return self._view(node, "reshape", args)
+            call = self.functions.get(target) or BY_NAME.get(qualified(target))
+        if call is None:
+            raise UnsupportedLayerError(
+                f"{what} at node {node.name!r} has no symcnn rule; "
+                f"{self._shapes_of(args)}supported calls are listed in symcnn.frontends.torch"
+            )
+        where = f"{what} at node {node.name!r}"
+        bound = call.bind(where, args, kwargs)
+        x = bound.pop(call.params[0][0])
+        try:
+            layer = call.make(**bound)
+        except UnsupportedLayerError as err:
+            raise UnsupportedLayerError(f"{where}: {err}") from None
+        except (ShapeError, TypeError) as err:
+            raise ShapeError(f"{where}: {err}") from None
+        if layer is None:
+            return self._tensor(node, x)
+        return self._add(node, node.name, layer, [x])
+
+    def _module(self, node: Any, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
+        m = self.traced.get_submodule(node.target)
+        rule = self.user.module_rule(m)
+        if rule is not None:
+            return self._user_module(node, m, rule, [*args, *kwargs.values()])
+        kind = module_kind(m)
+        if kind is None:
+            raise UnsupportedLayerError(
+                f"module {node.target!r} ({type(m).__module__}.{type(m).__name__}) at node "
+                f"{node.name!r} has no symcnn rule"
+            )
+        if kwargs or len(args) != 1:
+            raise UnsupportedLayerError(
+                f"module {node.target!r} at node {node.name!r} is called with "
+                f"{len(args)} positional and {len(kwargs)} keyword arguments; symcnn maps "
+                "single-input calls"
+            )
+        known = self.layers_by_module.get(id(m))
+        if known is None:
+            try:
+                layer = layer_from_module(m, kind)
+            except UnsupportedLayerError as err:
+                raise UnsupportedLayerError(
+                    f"module {node.target!r} at node {node.name!r}: {err}"
+                ) from None
+            layer = self._shared_with(node.target, m, layer)
+            self.layers_by_module[id(m)] = (layer,)
+        else:
+            (layer,) = known
+        name = self._call_name(node.target)
+        value = self._add(node, name, layer, list(args))
+        self._check_params(node, m, f"symcnn's rule for {layer!r}", [name], recurse=False)
+        return value
+
+    def _call_name(self, target: str) -> str:
+        """``layer1.0.relu``, then ``layer1.0.relu:2`` for the module's second call."""
+        count = self.calls[target] = self.calls.get(target, 0) + 1
+        return target if count == 1 else f"{target}:{count}"
+
+    def _shared_with(self, target: str, m: Any, layer: Layer) -> Layer:
+        """The layer of an earlier module whose parameters ``m`` shares, or ``layer``."""
+        params = list(m.parameters(recurse=False))
+        owners = {self.owner_of_param.get(id(p)) for p in params}
+        if owners <= {None}:
+            for p in params:
+                self.owner_of_param[id(p)] = target
+            return layer
+        if len(owners) == 1:
+            (owner,) = owners
+            (earlier,) = self.layers_by_module[id(self.traced.get_submodule(owner))]
+            if earlier == layer:
+                return earlier
+        raise UnsupportedLayerError(
+            f"module {target!r} shares some of its parameters with "
+            f"{', '.join(sorted(o for o in owners if o))} but not all of them, or with "
+            "different hyperparameters; symcnn counts a shared layer once, as a whole"
+        )
+
+    def _check_params(
+        self, node: Any, m: Any, rule: str, names: Sequence[str], *, recurse: bool
+    ) -> None:
+        """Guard: the parameter count symcnn derives equals the module's own, when known."""
+        try:
+            torch_count = sum(p.numel() for p in m.parameters(recurse=recurse))
+        except ValueError:  # an uninitialized lazy parameter
+            return
+        by_name = self.builder.by_name
+        derived = sympy.Add(*(by_name[n].params_derivation.value for n in names))  # type: ignore[union-attr]
+        if derived.is_Integer and int(derived) != torch_count:
+            extra = "" if recurse else ": a subclass with extra parameters has no symcnn rule"
+            raise UnsupportedLayerError(
+                f"module {node.target!r} ({type(m).__name__}) holds {torch_count} parameters "
+                f"but {rule} gives {derived}{extra}"
+            )
+
+    # -- the user's rules ------------------------------------------------------------------
+    def _user_module(self, node: Any, m: Any, rule: Any, inputs: list[Any]) -> Value:
+        where = f"module {node.target!r} ({type(m).__name__}) at node {node.name!r}"
+        layers = self.layers_by_module.get(id(m))
+        if layers is None:
+            layers = as_layers(self._run(where, rule, (m,), {}), where)
+            self.layers_by_module[id(m)] = layers
+        name = self._call_name(node.target)
+        value, names = self._chain(node, name, layers, inputs)
+        self._check_params(node, m, f"the rule for {type(m).__name__}", names, recurse=True)
+        return value
+
+    def _user_call(
+        self, node: Any, what: str, rule: Any, args: Sequence[Any], kwargs: Mapping[str, Any]
+    ) -> Value:
+        where = f"{what} at node {node.name!r}"
+        tensors = [v for v in leaves((args, kwargs)) if isinstance(v, Value)]
+        if not tensors:
+            raise UnsupportedLayerError(f"{where} has a user rule but no tensor argument")
+        shapes = _as_shapes(args), _as_shapes(kwargs)
+        layers = as_layers(self._run(where, rule, *shapes), where)
+        value, _ = self._chain(node, node.name, layers, tensors)
+        return value
+
+    @staticmethod
+    def _run(where: str, rule: Any, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
+        try:
+            return rule(*args, **kwargs)
+        except UnsupportedLayerError as err:
+            raise UnsupportedLayerError(f"{where}: {err}") from None
+        except ShapeError as err:
+            raise ShapeError(f"{where}: {err}") from None
+
+    def _chain(
+        self, node: Any, name: str, layers: Sequence[Layer], inputs: list[Any]
+    ) -> tuple[Value, list[str]]:
+        """One node ``name``, or a chain ``name.0``, ``name.1``, ... fed by ``inputs``."""
+        if len(layers) == 1:
+            return self._add(node, name, layers[0], inputs), [name]
+        names = [f"{name}.{i}" for i in range(len(layers))]
+        value = self._add(node, names[0], layers[0], inputs)
+        for layer, step in zip(layers[1:], names[1:], strict=True):
+            value = self._add(node, step, layer, [value])
+        return value, names
+
+    # -- tensors -------------------------------------------------------------------------
+    def _add(self, node: Any, name: str, layer: Layer, inputs: Sequence[Any]) -> Value:
+        sources = [self._tensor(node, x).node for x in inputs]
+        return Value(name, self.builder.add(name, layer, sources))
+
+    def _tensor(self, node: Any, x: Any) -> Value:
+        if not isinstance(x, Value):
+            raise UnsupportedLayerError(
+                f"node {node.name!r} uses {x!r} where symcnn expects a tensor"
+            )
+        return x
+
+    def _arith(self, node: Any, op: str, args: Sequence[Any]) -> Any:
+        if not any(isinstance(a, Value) for a in args):
+            return self._size_arith(node, operator.add if op == "add" else operator.mul, args)
+        if len(args) != 2 or not all(isinstance(a, Value) for a in args):
+            raise UnsupportedLayerError(
+                f"{op} at node {node.name!r} of a tensor and a number ({args[0]!r}, "
+                f"{args[-1]!r}) has no symcnn rule; symcnn maps tensor {op} tensor"
+            )
+        layer = sl.Add() if op == "add" else sl.Mul()
+        return self._add(node, node.name, layer, args)
+
+    def _cat(self, node: Any, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Value:
+        tensors = list(args[0])
+        dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
+        if len(tensors) == 1:
+            return self._tensor(node, tensors[0])
+        try:
+            layer = sl.Concat(dim)
+        except ShapeError as err:
+            raise ShapeError(f"torch.cat at node {node.name!r}: {err}") from None
+        return self._add(node, node.name, layer, tensors)
+
+    def _view(self, node: Any, method: str, args: Sequence[Any]) -> Value:
+        x, *sizes = args
+        if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+            sizes = list(sizes[0])
+        shape = self._tensor(node, x).shape
+        where = f"x.{method} at node {node.name!r}"
+        if not sizes or sizes[0] is not BATCH and sizes[0] != -1:
+            raise UnsupportedLayerError(
+                f"{where}: the first size must be -1 or x.size(0), the batch axis "
+                f"(got {sizes[0] if sizes else 'none'}); symcnn shapes are per sample"
+            )
+        rest = list(sizes[1:])
+        if sizes[0] is BATCH:
+            if rest == [-1]:
+                return self._add(node, node.name, sl.Flatten(), [x])
+            if rest.count(-1) == 1:
+                known = sympy.Mul(*(s for s in rest if s != -1))
+                rest[rest.index(-1)] = shape.numel / known
+        kind = sl.View if method == "view" else sl.Reshape
+        try:
+            layer = kind(-1, *rest)
+        except ShapeError as err:
+            raise ShapeError(f"{where}: {err}") from None
+        return self._add(node, node.name, layer, [x])
+
+    # -- sizes ---------------------------------------------------------------------------
+    def _size_query(self, node: Any, what: str, args: Sequence[Any]) -> Any:
+        x = self._tensor(node, args[0])
+        full = (BATCH, *x.shape)
+        if what == "dim":
+            return len(full)
+        if len(args) > 1:
+            return full[args[1]]
+        return full
+
+    def _getitem(self, node: Any, args: Sequence[Any]) -> Any:
+        seq, index = args
+        if isinstance(seq, tuple) and not isinstance(seq, Shape):
+            return seq[index]
+        raise UnsupportedLayerError(
+            f"indexing at node {node.name!r} ({show(seq)}[{index!r}]) has no symcnn rule"
+        )
+
+    def _size_arith(self, node: Any, op: Any, args: Sequence[Any]) -> Any:
+        if any(isinstance(a, (Value, _Batch)) for a in args):
+            raise UnsupportedLayerError(
+                f"{name_of(op)} at node {node.name!r} on {tuple(show(a) for a in args)} "
+                "has no symcnn rule"
+            )
+        a, b = (number(node, v) for v in args)
+        # factored, so that x.size(1) * x.size(2) reads 4·(H - 2), as the shapes do
+        return sympy.factor_terms(a / b if op is operator.truediv else op(a, b))
+
+    def _shapes_of(self, args: Sequence[Any]) -> str:
+        shown = [str(a.shape) for a in leaves(args) if isinstance(a, Value)]
+        return f"its input is {', '.join(shown)}; " if shown else ""
+
+    def _arg(self, value: Any) -> Any:
+        """Replace fx nodes in (nested) arguments by their converted values."""
+        if type(value).__name__ == "Node" and value in self.env:
+            return self.env[value]
+        if isinstance(value, tuple) and not isinstance(value, Shape):
+            return tuple(self._arg(v) for v in value)
+        if isinstance(value, list):
+            return [self._arg(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self._arg(v) for k, v in value.items()}
+        if type(value).__name__ == "Size":
+            return tuple(value)
+        return value
+
+
+def _as_shapes(value: Any) -> Any:
+    """A call's arguments for a user rule: each tensor as its per-sample shape."""
+    if isinstance(value, Value):
+        return value.shape
+    if isinstance(value, tuple) and not isinstance(value, Shape):
+        return tuple(_as_shapes(v) for v in value)
+    if isinstance(value, list):
+        return [_as_shapes(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _as_shapes(v) for k, v in value.items()}
+    return value

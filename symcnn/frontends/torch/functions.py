@@ -1,0 +1,189 @@
+"""Functions and Tensor methods: a signature to bind, a symcnn layer to make.
+
+:func:`calls` lists the calls symcnn maps (``F.relu``, ``F.max_pool2d``, ``torch.flatten``,
+``x.mean`` ...), each as a :class:`Call`: its parameters with PyTorch's defaults, and the
+function making the layer from the bound arguments (None: the tensor passes unchanged, as
+dropout does in eval mode). Arithmetic, ``torch.cat``, views and size queries need the
+input shapes and are the walk's own (:mod:`.convert`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from ... import layers as sl
+from ...errors import UnsupportedLayerError
+from ...layers.base import Layer
+from .modules import integral
+
+__all__ = ["BY_NAME", "Call", "calls"]
+
+
+@dataclass(frozen=True)
+class Call:
+    """A function (or Tensor method) symcnn maps: its parameters and the layer it makes."""
+
+    params: tuple[tuple[str, Any], ...]  # (name, default); the first is the tensor
+    make: Callable[..., Layer | None]  # None: pass the tensor on unchanged
+
+    def bind(self, where: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+        """The arguments by parameter name, defaults filled; raise at one with no rule."""
+        names = [n for n, _ in self.params]
+        if len(args) > len(names):
+            raise UnsupportedLayerError(f"{where}: too many arguments {tuple(args)!r}")
+        bound = dict(zip(names, args, strict=False))
+        for key, value in kwargs.items():
+            if key not in names:
+                raise UnsupportedLayerError(f"{where}: argument {key!r} has no symcnn rule")
+            bound[key] = value
+        for name, default in self.params:
+            bound.setdefault(name, default)
+            if bound[name] is _REQUIRED:
+                raise UnsupportedLayerError(f"{where}: argument {name!r} is missing")
+        return bound
+
+
+_REQUIRED = object()
+
+
+#: The non-numeric defaults the signatures below spell.
+_LITERALS: dict[str, Any] = {
+    "None": None,
+    "True": True,
+    "False": False,
+    "'nearest'": "nearest",
+    "'constant'": "constant",
+    "'none'": "none",
+}
+
+
+def _sig(spec: str) -> tuple[tuple[str, Any], ...]:
+    """``"input, kernel_size, stride=None"`` → parameters with their defaults (literals)."""
+    out: list[tuple[str, Any]] = []
+    for item in spec.split(","):
+        name, _, default = item.strip().partition("=")
+        if not default:
+            value: Any = _REQUIRED
+        elif default in _LITERALS:
+            value = _LITERALS[default]
+        else:
+            value = float(default) if "." in default else int(default)
+        out.append((name, value))
+    return tuple(out)
+
+
+def _pool(kind: Any) -> Callable[..., Layer]:
+    def make(kernel_size: Any, stride: Any = None, **kw: Any) -> Layer:
+        if kw.pop("return_indices", False):
+            raise UnsupportedLayerError("return_indices=True returns a tuple of tensors")
+        return kind(kernel_size, stride=kernel_size if stride is None else stride, **kw)
+
+    return make
+
+
+def _interpolate(size: Any, scale_factor: Any, mode: str, align_corners: Any, **_: Any) -> Layer:
+    if scale_factor is not None:
+        scale_factor = integral(scale_factor, "F.interpolate")
+    return sl.Upsample(size=size, scale_factor=scale_factor, mode=mode, align_corners=align_corners)
+
+
+def _pad(pad: Any, mode: str, value: Any) -> Layer:
+    if mode != "constant" or value not in (None, 0) or len(pad) != 4:
+        raise UnsupportedLayerError(
+            f"F.pad(x, {tuple(pad)}, mode={mode!r}, value={value}): symcnn maps only zero "
+            "padding of the last two axes, (left, right, top, bottom)"
+        )
+    return sl.ZeroPad2d(tuple(pad))
+
+
+@functools.lru_cache(maxsize=2)
+def calls(torch: ModuleType) -> tuple[dict[Any, Call], dict[str, Call]]:
+    """The functions, and the Tensor methods, that symcnn maps onto layers."""
+    F = torch.nn.functional  # noqa: N806 - PyTorch's own alias
+    same = Call(_sig("input"), lambda: None)
+    act = {
+        "relu": (sl.ReLU, "input, inplace=False"),
+        "relu6": (sl.ReLU6, "input, inplace=False"),
+        "sigmoid": (sl.Sigmoid, "input"),
+        "tanh": (sl.Tanh, "input"),
+        "silu": (sl.SiLU, "input, inplace=False"),
+        "hardswish": (sl.Hardswish, "input, inplace=False"),
+        "gelu": (sl.GELU, "input, approximate='none'"),
+        "leaky_relu": (sl.LeakyReLU, "input, negative_slope=0.01, inplace=False"),
+    }
+    functions: dict[Any, Call] = {}
+    methods: dict[str, Call] = {}
+    for name, (kind, spec) in act.items():
+        call = Call(_sig(spec), kind)
+        for owner in (F, torch):
+            if hasattr(owner, name):
+                functions[getattr(owner, name)] = call
+            if hasattr(owner, name + "_"):
+                functions[getattr(owner, name + "_")] = call
+        methods[name] = methods[name + "_"] = call
+    pool_spec = "input, kernel_size, stride=None, padding=0"
+    for d in (1, 2, 3):
+        maxpool = Call(
+            _sig(f"{pool_spec}, dilation=1, ceil_mode=False, return_indices=False"),
+            _pool(getattr(sl, f"MaxPool{d}d")),
+        )
+        avg_extra = ", divisor_override=None" if d > 1 else ""
+        avgpool = Call(
+            _sig(f"{pool_spec}, ceil_mode=False, count_include_pad=True{avg_extra}"),
+            _pool(getattr(sl, f"AvgPool{d}d")),
+        )
+        functions[getattr(F, f"max_pool{d}d")] = functions[getattr(torch, f"max_pool{d}d")] = (
+            maxpool
+        )
+        functions[getattr(F, f"avg_pool{d}d")] = avgpool
+    functions[F.adaptive_avg_pool2d] = Call(_sig("input, output_size"), sl.AdaptiveAvgPool2d)
+    functions[F.adaptive_max_pool2d] = Call(
+        _sig("input, output_size, return_indices=False"),
+        lambda output_size, return_indices: (
+            _pool_indices() if return_indices else sl.AdaptiveMaxPool2d(output_size)
+        ),
+    )
+    functions[F.interpolate] = Call(
+        _sig(
+            "input, size=None, scale_factor=None, mode='nearest', align_corners=None, "
+            "recompute_scale_factor=None, antialias=False"
+        ),
+        _interpolate,
+    )
+    functions[F.pad] = Call(_sig("input, pad, mode='constant', value=None"), _pad)
+    dropout = Call(_sig("input, p=0.5, training=True, inplace=False"), lambda **_: None)
+    for name in ("dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout"):
+        if hasattr(F, name):
+            functions[getattr(F, name)] = dropout
+    flatten = Call(_sig("input, start_dim=0, end_dim=-1"), sl.Flatten)
+    functions[torch.flatten] = methods["flatten"] = flatten
+    mean = Call(
+        _sig("input, dim, keepdim=False, dtype=None"),
+        lambda dim, keepdim, dtype: sl.Mean(dim, keepdim),
+    )
+    functions[torch.mean] = methods["mean"] = mean
+    for name in ("contiguous", "clone", "detach"):
+        methods[name] = same
+    return functions, methods
+
+
+def _pool_indices() -> Layer:
+    raise UnsupportedLayerError("return_indices=True returns a tuple of tensors")
+
+
+def _stochastic_depth(p: Any, mode: Any, training: Any) -> None:
+    if training:  # pragma: no cover - from_torch traces in eval mode
+        raise UnsupportedLayerError("stochastic depth in training mode drops samples at random")
+
+
+#: Functions of other libraries that torch.fx records as calls, by qualified name.
+BY_NAME: dict[str, Call] = {
+    # torchvision's StochasticDepth (EfficientNet, ConvNeXt): the identity in eval mode
+    "torchvision.ops.stochastic_depth.stochastic_depth": Call(
+        _sig("input, p, mode, training=True"), _stochastic_depth
+    ),
+}

@@ -1,0 +1,88 @@
+"""What flows through the walk of a traced graph: tensors by node name, sizes, and names.
+
+A tensor is a :class:`Value`: the name of the :class:`~symcnn.graph.derive.Builder` node
+that makes it and that node's per-sample shape, already derived. Sizes read off it
+(``x.size(1)``, ``x.shape``) are sympy expressions; the batch axis is :data:`BATCH`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import sympy
+
+from ...errors import UnsupportedLayerError
+from ...symbolic.shape import Shape
+
+__all__ = ["BATCH", "Value", "leaves", "name_of", "number", "qualified", "show"]
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """A symbolic tensor: the builder node that makes it, and its per-sample shape."""
+
+    node: str
+    shape: Shape
+
+
+class _Batch:
+    """``x.size(0)``: the batch size, known only to be the batch size."""
+
+    def __repr__(self) -> str:
+        return "x.size(0)"
+
+
+BATCH = _Batch()
+
+
+def number(node: Any, value: Any) -> sympy.Expr:
+    """``value`` as a sympy size; raise naming fx node ``node`` when it is not one."""
+    if isinstance(value, sympy.Expr):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return sympy.Integer(value)
+    raise UnsupportedLayerError(f"node {node.name!r}: {value!r} is not an integer size")
+
+
+def leaves(value: Any) -> Iterable[Any]:
+    """The items of nested tuples, lists and dicts (a Shape is one item)."""
+    if isinstance(value, (tuple, list)) and not isinstance(value, Shape):
+        for v in value:
+            yield from leaves(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from leaves(v)
+    else:
+        yield value
+
+
+def qualified(target: Any) -> str:
+    """``module.name`` of a call target, for the rules of other libraries' functions."""
+    return f"{getattr(target, '__module__', '')}.{getattr(target, '__name__', '')}"
+
+
+def name_of(target: Any) -> str:
+    """``F.relu``, ``torch.cat``, ``operator.add``: a call target as messages write it."""
+    module = getattr(target, "__module__", None) or ""
+    name = getattr(target, "__name__", repr(target))
+    if module.startswith("torch.nn.functional"):
+        return f"F.{name}"
+    if (
+        module == "torch"
+        or module.startswith("torch.")
+        or not module
+        and hasattr(target, "__self__")
+    ):
+        return f"torch.{name}"
+    if module in ("_operator", "operator"):
+        return f"operator.{name}"
+    return f"{module}.{name}" if module else name
+
+
+def show(value: Any) -> str:
+    """A converted argument as messages write it: ``tensor 3×8×8``, or its repr."""
+    if isinstance(value, Value):
+        return f"tensor {value.shape}"
+    return repr(value)
