@@ -374,6 +374,58 @@ def test_lazy_linear_after_flatten():
     assert net.params.subs(n, 6) == sum(p.numel() for p in model.parameters())
 
 
+# -- one tensor used twice by one call: two edges from one node ------------------------------
+class UsedTwice(nn.Module):
+    """conv → ``op`` on the conv's output (used twice) → conv, for ``op`` in OPS."""
+
+    def __init__(self, op, channels_after, with_y):
+        super().__init__()
+        self.op = op
+        self.a = nn.Conv2d(3, 4, 3)
+        self.b = nn.Conv2d(3, 2, 3) if with_y else None
+        self.c = nn.Conv2d(channels_after, 5, 1)
+
+    def forward(self, x):
+        a = self.a(x)
+        return self.c(self.op(a, None if self.b is None else self.b(x)))
+
+
+OPS = {
+    "x * x": (lambda x, y: x * x, 4, "Mul", ["a", "a"]),
+    "x + x": (lambda x, y: x + x, 4, "Add", ["a", "a"]),
+    "cat([x, x])": (lambda x, y: torch.cat([x, x], 1), 8, "Concat", ["a", "a"]),
+    "cat([x, x, y])": (lambda x, y: torch.cat([x, x, y], 1), 10, "Concat", ["a", "a", "b"]),
+}
+
+
+def flop_count(model, input_shape):
+    """(output shape per sample, FlopCounterMode's flops) of one forward pass."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    with torch.no_grad(), FlopCounterMode(display=False) as counter:
+        out = model.eval()(torch.zeros(1, *input_shape))
+    return tuple(out.shape[1:]), counter.get_total_flops()
+
+
+@pytest.mark.parametrize("case", list(OPS))
+def test_a_tensor_used_twice_is_two_edges(case):
+    op, channels, kind, sources = OPS[case]
+    model = UsedTwice(op, channels, with_y="b" in sources)
+    net = sc.from_torch(model, (3, H, W))
+    (merge,) = [r for r in net.layers if type(r.layer).__name__ == kind]
+    assert [r.name for r in net.layers] == sorted(set(sources)) + [merge.name, "c"]
+    assert not any(".copy" in r.name or isinstance(r.layer, sc.Identity) for r in net.layers)
+    edges = sorted(net.graph.in_edges(merge.name, data="port"), key=lambda e: e[2])
+    assert [u for u, _, _ in edges] == sources
+    assert merge.output_shape == (channels, H - 2, W - 2)
+    assert net.params == sum(p.numel() for p in model.parameters())
+    for h, w in [(3, 3), (8, 13)]:
+        out, flops = flop_count(model, (3, h, w))
+        at = net.subs({H: h, W: w})
+        assert at.output_shape == out
+        assert 2 * at.products == flops
+
+
 # -- what symcnn refuses: named, never a silent zero ----------------------------------------
 def refused(module, shape=(3, 8, 8)):
     with pytest.raises(sc.UnsupportedLayerError) as info:
