@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import sympy
 from hypothesis import given
 from hypothesis import strategies as st
 
 import symcnn as sc
 from symcnn import strategies as scst
 from symcnn.evaluate import holds
+from symcnn.evaluate.sweep import evaluate_checked
 
 n, k = sc.symbols("n k")
 
@@ -71,13 +73,41 @@ def test_bad_sweep_arguments(design_net):
         design_net.evaluate("products", n=[28.5], k=5)
 
 
-# -- the shortcut evaluate takes: the simplified constraints decide exactly as the domain -----
+# -- validity by construction: every layer's own condition decides, never the constraints ----
+
+
+@pytest.mark.parametrize(
+    "equivalent",
+    [(sympy.true,), (n >= 1,), (), (sympy.false,), None],
+    ids=["true", "too-weak", "empty", "too-strong", "none"],
+)
+def test_wrong_equivalent_constraints_cannot_let_an_invalid_point_through(design_net, equivalent):
+    """``equivalent`` (a network's simplified constraints) is never the decider: were the
+    simplifier wrong, each layer's own condition still refuses the invalid sizes."""
+    args = (design_net.products, design_net.domain)
+    kwargs = {"symbols": design_net.free_symbols, "equivalent": equivalent}
+    with pytest.raises(sc.ShapeError) as info:
+        evaluate_checked(*args, {"n": np.arange(19, 30), "k": 5}, **kwargs)
+    assert str(info.value) == (
+        "MaxPool2d(kernel_size=2) at layer 4 (pool2): the kernel must fit in the padded input "
+        "height (got padded height = 1, effective kernel size = 2) (n=19, k=5)"
+    )
+    with pytest.raises(sc.ShapeError, match=r"at layer 4 \(pool2\).*\(n=21, k=5\)"):
+        evaluate_checked(*args, {"n": 21, "k": 5}, **kwargs)
+    masked = evaluate_checked(*args, {"n": np.arange(20, 24), "k": 5}, "mask", **kwargs)
+    assert masked.mask.tolist() == [True, True, False, False]
+    assert masked.compressed().tolist() == [478800, 508400]
+    # Valid sizes are evaluated whatever ``equivalent`` says, too strong included.
+    assert evaluate_checked(*args, {"n": [28], "k": 5}, **kwargs).tolist() == [1333200]
+
+
+# -- the simplified constraints decide exactly as the domain --------------------------------
 
 
 @given(case=scst.symbolic_networks(symbolic_kernels=True, max_layers=5), data=st.data())
 def test_constraints_decide_exactly_as_the_domain(case, data):
-    """``Network.evaluate`` checks ``constraints`` first and skips the per-layer domain
-    where they hold, so the two must agree at every point: inside, and just outside."""
+    """``constraints`` simplify the per-layer domain, so the two must agree at every point:
+    inside, and just outside. (``Network.evaluate`` decides by the domain itself.)"""
     net, point = case
     symbols = sorted(point, key=str)
     shifted = {s: max(1, v + data.draw(st.integers(-4, 4), label=str(s))) for s, v in point.items()}

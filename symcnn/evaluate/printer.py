@@ -84,7 +84,7 @@ class IntegerPrinter(NumPyPrinter):
         return f"(({p}) % ({q}))"
 
     def _print_Abs(self, e: sympy.Abs) -> str:  # noqa: N802 (sympy dispatch)
-        return f"abs({self._integer(e.args[0])})"
+        return f"_abs({self._integer(e.args[0])})"
 
     def _print_Exact(self, e: Exact) -> str:  # noqa: N802 (sympy dispatch)
         p, q, _ = e.args
@@ -128,9 +128,17 @@ def compiled(formula: sympy.Basic, symbols: tuple[sympy.Symbol, ...]) -> Callabl
     messages: list[str] = []
     printer = IntegerPrinter(names, messages)
     params: Sequence[sympy.Symbol] = [sympy.Symbol(name) for name in names.values()]
+    helpers = namespace(messages)
     function = sympy.lambdify(
-        params, root(formula), modules=[namespace(messages)], printer=printer, docstring_limit=0
+        params, root(formula), modules=[helpers], printer=printer, docstring_limit=0
     )
+    # lambdify also binds each free symbol's name in the function's globals, where a
+    # symbol named _W or _minimum would shadow ours. The printed code reads no symbol by
+    # name (they are parameters _a0, _a1, …): those entries go, our helpers are bound again.
+    env = function.__globals__
+    for s in formula.free_symbols:
+        env.pop(str(s), None)
+    env.update(helpers)
     # Everything printed is ours: no module import, no unsupported-function comment.
     assert not printer.module_imports and not printer._not_supported, formula
     function.__doc__ = f"{text(formula)} as a function of ({', '.join(map(str, symbols))})"

@@ -1,5 +1,7 @@
 """The few functions printed code calls besides operators, and the errors of its checks.
 
+Printed code calls nothing else, builtins included: a symbol may be named like any of them.
+
 Each keeps Python ints as Python ints (exact at any size, no numpy needed for a scalar)
 and hands arrays, int64 or object, to numpy.
 """
@@ -111,6 +113,7 @@ def namespace(messages: list[str]) -> dict[str, Any]:
         "_and": _and,
         "_or": _or,
         "_not": _not,
+        "_abs": abs,
         "_exact": _exact,
         "_positive": _positive,
         "_nonzero": _nonzero,
