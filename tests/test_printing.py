@@ -41,3 +41,19 @@ def test_derivations_render_as_on_the_slide():
 def test_shape_prints_with_times_signs():
     assert str(sc.Shape((32, n - k + 1, 8))) == "32×(n - k + 1)×8"
     assert sc.Shape((3, n, n)).numel == 3 * n**2
+
+
+def test_text_and_latex_share_one_notation():
+    from symcnn.export.latex import latex_formula
+    from symcnn.symbolic import notation, printing
+
+    assert printing.ordered_terms is notation.ordered_terms
+    stem = sympy.floor((n + 3) / 4)  # the ResNet stem's floor reads as a ceiling in both
+    assert text(stem) == "⌈n/4⌉"
+    assert latex_formula(stem) == "\\left\\lceil n/4 \\right\\rceil"
+    mixed = 2 * sympy.floor((n - k) / (2 * k)) ** 2 - sympy.ceiling(n / 3) + 29
+    assert text(mixed) == "2·⌊(n - k)/(2·k)⌋² - ⌈n/3⌉ + 29"
+    assert latex_formula(mixed) == (
+        "2 \\cdot \\left\\lfloor \\left(n - k\\right)/\\left(2 \\cdot k\\right) \\right\\rfloor^{2}"
+        " - \\left\\lceil n/3 \\right\\rceil + 29"
+    )

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 import sympy
 from sympy.printing.latex import LatexPrinter
 
-from ..symbolic.canonical import as_ceiling
 from ..symbolic.derivation import Derivation
-from ..symbolic.printing import as_expression, ordered_terms
+from ..symbolic.notation import ordered_terms, write_rounding
+from ..symbolic.printing import as_expression
 from ..symbolic.shape import Shape
 from ._table import Row, rows, show_names, with_value
 
@@ -32,37 +32,28 @@ class _FormulaPrinter(LatexPrinter):
 
     Products are joined by ``\cdot``, positive terms lead and the constant closes
     (``n - k + 1``), and a floor or ceiling of a sum over a denominator is written as one
-    fraction: ``\left\lfloor \left(n - k + 1\right)/3 \right\rfloor``. Every other setting
-    (``symbol_names``, ``mul_symbol``, ...) is sympy's own and passes through.
+    fraction: ``\left\lfloor \left(n - k + 1\right)/3 \right\rfloor``. Term order and
+    the fraction are :mod:`symcnn.symbolic.notation`'s, shared with the text printer, so
+    the LaTeX and the text tables read alike. Every other setting (``symbol_names``,
+    ``mul_symbol``, ...) is sympy's own and passes through.
     """
 
     _default_settings = {**LatexPrinter._default_settings, "mul_symbol": "dot"}
 
     def _as_ordered_terms(self, expr: sympy.Expr, order: Any = None) -> list[sympy.Expr]:
-        # The order of symcnn.symbolic.printing.text, so the LaTeX and the text tables read alike.
         return ordered_terms(super()._as_ordered_terms(expr, order=order))
 
     def _print_floor(self, expr: sympy.floor, exp: str | None = None) -> str:
-        ceiling = as_ceiling(expr.args[0])  # ⌊(H + 3)/4⌋ reads ⌈H/4⌉, as in the text table
-        if ceiling is not None:
-            return self._bracket(ceiling, r"\lceil", r"\rceil", exp)
-        return self._bracket(expr.args[0], r"\lfloor", r"\rfloor", exp)
+        return self._rounding(expr, exp)
 
     def _print_ceiling(self, expr: sympy.ceiling, exp: str | None = None) -> str:
-        return self._bracket(expr.args[0], r"\lceil", r"\rceil", exp)
+        return self._rounding(expr, exp)
 
-    def _bracket(self, arg: sympy.Expr, left: str, right: str, exp: str | None) -> str:
+    def _rounding(self, expr: sympy.floor | sympy.ceiling, exp: str | None) -> str:
         # (n - k + 1)/3 rather than \frac: table rows stay one line high, as in the text.
-        numer, denom = sympy.fraction(sympy.together(arg))
-        inner = self._print(arg)
-        if denom != 1:
-            top, bottom = self._print(numer), self._print(denom)
-            if isinstance(numer, sympy.Add):
-                top = rf"\left({top}\right)"
-            if not (denom.is_Atom or isinstance(denom, sympy.Pow)):
-                bottom = rf"\left({bottom}\right)"
-            inner = f"{top}/{bottom}"
-        out = rf"\left{left} {inner} \right{right}"
+        ceiling, inside = write_rounding(expr, self._print, lambda s: rf"\left({s}\right)")
+        left, right = (r"\lceil", r"\rceil") if ceiling else (r"\lfloor", r"\rfloor")
+        out = rf"\left{left} {inside} \right{right}"
         return out if exp is None else f"{out}^{{{exp}}}"
 
 

@@ -6,7 +6,9 @@ positive integers ``a`` and ``c`` the identity
     ⌊(⌊x/a⌋ + b)/c⌋ = ⌊(x + a·b)/(a·c)⌋        (and the same for ⌈⌉)
 
 removes the nesting, so stacked pooling and strided layers read as one floor: the seed
-network's width after its second pooling is ⌊(n − 4k + 4)/6⌋.
+network's width after its second pooling is ⌊(n − 4k + 4)/6⌋. The identities are rules of
+:data:`symcnn.symbolic.rules.CANONICAL_RULES`; :func:`canonical` applies that table to a
+fixed point, and :func:`floor_div` builds a layer's floor already collapsed.
 """
 
 from __future__ import annotations
@@ -16,11 +18,23 @@ from typing import Any
 
 import sympy
 
+from .rules import (
+    CANONICAL_RULES,
+    _integer,
+    _monomial,
+    _nested,
+    as_ceiling,
+    rewrite,
+)
+
 __all__ = ["as_ceiling", "canonical", "floor_div"]
 
 
 def canonical(expr: Any) -> sympy.Expr:
     """Collapse every nested floor (ceiling) of ``expr`` whose nesting the identity covers.
+
+    The rules of :data:`symcnn.symbolic.rules.CANONICAL_RULES`, applied bottom-up until
+    none applies (:func:`symcnn.symbolic.rules.rewrite`).
 
     Examples
     --------
@@ -58,78 +72,42 @@ def floor_div(numer: Any, denom: Any) -> sympy.Expr:
         x, a, b = nested
         return floor_div(sympy.expand(x + a * b), a * denom)
     if not numer.has(sympy.floor, sympy.ceiling):  # nothing to collapse
-        return sympy.floor(numer / denom)
-    return canonical(sympy.floor(numer / denom))
+        return _floor(numer, denom)
+    return canonical(_floor(numer, denom))
 
 
 @functools.lru_cache(maxsize=8192)
 def _canonical(expr: sympy.Expr) -> sympy.Expr:
-    """The collapse itself, remembered: a deep network repeats the same sizes many times."""
-    return expr.replace(
-        lambda e: isinstance(e, (sympy.floor, sympy.ceiling)),
-        _collapse,
-    )
+    """The rule table applied, remembered: a deep network repeats the same sizes many times."""
+    return rewrite(expr, CANONICAL_RULES)
 
 
-def _collapse(outer: sympy.Expr) -> sympy.Expr:
-    kind = type(outer)
-    numer, c = sympy.fraction(sympy.together(outer.args[0]))
-    nested = _nested(numer, kind) if c != 1 and _positive_integer(c) else None
-    if nested is None:
-        return outer
-    x, a, b = nested
-    # The numerator expanded: a factored one, n·(k + 2n)/(3k), becomes 2/3 at n = 1, k = 2
-    # under subs, since sympy 1.14 calls n·(2n + 2)/6 an integer (Mul._eval_is_integer
-    # weighs only the factors of 2 in the denominator) and drops the floor.
-    collapsed = kind(sympy.expand(x + a * b) / (a * c))
-    # sympy may evaluate the new floor away (⌊1/(2k)⌋ is 0): nothing is left to collapse
-    return _collapse(collapsed) if isinstance(collapsed, kind) else collapsed
+def _floor(numer: sympy.Expr, denom: sympy.Expr) -> sympy.Expr:
+    """``sympy.floor(numer/denom)``, built without sympy's assumption queries when it can.
 
-
-def _nested(numer: sympy.Expr, kind: Any) -> tuple[sympy.Expr, sympy.Expr, sympy.Expr] | None:
-    """``(x, a, b)`` when ``numer`` is ``kind(x/a) + b``, the identity's left side.
-
-    One floor (ceiling) term, ``x`` and ``b`` integer, ``a`` a positive integer; else None.
+    For a polynomial ``numer`` with rational coefficients over integer symbols of unknown
+    parity, and an integer ``denom > 1``, sympy's ``floor`` only applies the shift
+    ⌊x + m⌋ = ⌊x⌋ + m (:data:`symcnn.symbolic.rules.FLOOR_SHIFT`) to the terms with integer
+    coefficients, and to the constant when every other term moved out: a non-constant
+    polynomial over the integers is unbounded, so none of its other evaluations
+    (``_eval_const_number``, an integer or imaginary argument) applies. That is done here
+    directly, with the same result, and spares the queries that dominate a cold network
+    build (``floor.eval`` asks whether the argument is positive, below 1, ...).
     """
-    inner = [t for t in sympy.Add.make_args(numer) if isinstance(t, kind)]
-    if len(inner) != 1:
-        return None
-    b = numer - inner[0]
-    x, a = sympy.fraction(sympy.together(inner[0].args[0]))
-    if not (_integer(x) and _integer(b) and _positive_integer(a)):
-        return None
-    return x, a, b
-
-
-def _positive_integer(e: sympy.Expr) -> bool:
-    return bool(e.is_integer and e.is_positive)
-
-
-def _integer(e: sympy.Expr) -> bool:
-    from .shape import _integer_valued
-
-    return bool(e.is_integer) or _integer_valued(e)
-
-
-def as_ceiling(arg: sympy.Expr) -> sympy.Expr | None:
-    """``x/a`` when ``⌊arg⌋`` is ``⌊(x + a - 1)/a⌋ = ⌈x/a⌉`` for integer ``x``; else None.
-
-    Printers use it to write the ResNet stem's ⌊(H + 3)/4⌋ as ⌈H/4⌉, the way papers do;
-    the expression itself keeps its single floor, the form the collapse works on.
-
-    Examples
-    --------
-    >>> import symcnn as sc
-    >>> H = sc.symbols("H")
-    >>> as_ceiling((H + 31) / 32)
-    H/32
-    >>> as_ceiling((H - 4) / 3) is None
-    True
-    """
-    numer, denom = sympy.fraction(sympy.together(arg))
-    if not (denom.is_Integer and denom > 1):
-        return None
-    constant, rest = numer.as_coeff_Add()
-    if constant != denom - 1 or rest == 0 or rest.as_coeff_Add()[0] != 0 or not _integer(rest):
-        return None
-    return rest / denom
+    arg = numer / denom
+    if not (denom.is_Integer and denom > 1) or arg.is_number:
+        return sympy.floor(arg)
+    whole, constant, rest = [], sympy.S.Zero, []
+    for t in sympy.Add.make_args(arg):
+        c, m = t.as_coeff_Mul()
+        if not (c.is_Rational and _monomial(m)):
+            return sympy.floor(arg)
+        if c.is_Integer:
+            whole.append(t)
+        elif m is sympy.S.One:
+            constant = t
+        else:
+            rest.append(t)
+    if not rest:
+        return sympy.Add(*whole, sympy.floor(constant))
+    return sympy.Add(*whole, sympy.floor(sympy.Add(*rest, constant), evaluate=False))

@@ -1,4 +1,8 @@
-"""Plain-text rendering of size formulas: ⌊⌋/⌈⌉, · for products, superscript powers."""
+"""Plain-text rendering of size formulas: ⌊⌋/⌈⌉, · for products, superscript powers.
+
+What is written (term order, signs, a floor's fraction) is decided in
+:mod:`symcnn.symbolic.notation`, shared with the LaTeX printer; this module only spells it.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,8 @@ from typing import Any
 import sympy
 from sympy.printing.str import StrPrinter
 
-from .canonical import as_ceiling
 from ..errors import SpecError
+from .notation import ordered_terms, write_rounding
 
 __all__ = ["as_expression", "format_formula", "ordered_terms", "text"]
 
@@ -17,44 +21,10 @@ _SUPERSCRIPT = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 _RELATIONS = {">=": "≥", "<=": "≤", "==": "=", "!=": "≠"}
 
 
-def ordered_terms(terms: list[sympy.Expr]) -> list[sympy.Expr]:
-    """The terms of a sum in the order of hand-written size formulas.
-
-    Positive terms lead and the constant closes (``n - 4·k + 4`` rather than sympy's
-    ``-4·k + n + 4``), except that a sum never opens with a minus when it has a positive
-    term: ``29 - k`` rather than ``-k + 29``. Both printers (text and LaTeX) use it.
-
-    Parameters
-    ----------
-    terms : list of sympy.Expr
-        The terms of a sum, in sympy's order.
-
-    Returns
-    -------
-    list of sympy.Expr
-        The same terms, reordered.
-
-    Examples
-    --------
-    >>> n, k = sympy.symbols("n k", positive=True)
-    >>> ordered_terms([-4 * k, n, sympy.Integer(4)])
-    [n, -4*k, 4]
-    >>> ordered_terms([-k, sympy.Integer(29)])
-    [29, -k]
-    """
-    out = sorted(terms, key=lambda t: (t.is_number, t.could_extract_minus_sign()))
-    if out and out[0].could_extract_minus_sign():
-        first = next((t for t in out if not t.could_extract_minus_sign()), None)
-        if first is not None:
-            out.remove(first)
-            out.insert(0, first)
-    return out
-
-
 class _TextPrinter(StrPrinter):
     """sympy's str printer with the notation of the seed lecture."""
 
-    def _print_Pow(self, expr: sympy.Pow, rational: bool = False) -> str:
+    def _print_Pow(self, expr: sympy.Pow, rational: bool = False) -> str:  # noqa: N802
         base, exp = expr.as_base_exp()
         lifted = self.parenthesize(base, sympy.printing.precedence.PRECEDENCE["Pow"])
         if exp.is_Integer and exp > 1:
@@ -66,31 +36,19 @@ class _TextPrinter(StrPrinter):
     def _as_ordered_terms(self, expr: sympy.Expr, order: Any = None) -> list[sympy.Expr]:
         return ordered_terms(super()._as_ordered_terms(expr, order=order))
 
-    def _print_Relational(self, expr: sympy.core.relational.Relational) -> str:
+    def _print_Relational(self, expr: sympy.core.relational.Relational) -> str:  # noqa: N802
         op = _RELATIONS.get(expr.rel_op, expr.rel_op)
         return f"{self._print(expr.lhs)} {op} {self._print(expr.rhs)}"
 
     def _print_floor(self, expr: sympy.floor) -> str:
-        ceiling = as_ceiling(expr.args[0])
-        if ceiling is not None:
-            return "⌈" + self._fraction(ceiling) + "⌉"
-        return "⌊" + self._fraction(expr.args[0]) + "⌋"
+        return self._rounding(expr)
 
     def _print_ceiling(self, expr: sympy.ceiling) -> str:
-        return "⌈" + self._fraction(expr.args[0]) + "⌉"
+        return self._rounding(expr)
 
-    def _fraction(self, arg: sympy.Expr) -> str:
-        """Write ``n/3 - k/3 - 2/3`` as ``(n - k - 2)/3``, the way people write it."""
-        numer, denom = sympy.fraction(sympy.together(arg))
-        if denom == 1:
-            return self._print(arg)
-        top = self._print(numer)
-        if isinstance(numer, sympy.Add):
-            top = f"({top})"
-        bottom = self._print(denom)
-        if not (denom.is_Atom or isinstance(denom, sympy.Pow)):
-            bottom = f"({bottom})"
-        return f"{top}/{bottom}"
+    def _rounding(self, expr: sympy.floor | sympy.ceiling) -> str:
+        ceiling, inside = write_rounding(expr, self._print, lambda s: f"({s})")
+        return f"⌈{inside}⌉" if ceiling else f"⌊{inside}⌋"
 
 
 def text(expr: Any, *, atom: bool = False) -> str:

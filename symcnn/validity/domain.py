@@ -19,6 +19,7 @@ import sympy
 from sympy.logic.boolalg import Boolean, BooleanFalse, BooleanTrue
 
 from ..symbolic.canonical import canonical
+from ..symbolic.rules import unfloor
 from .condition import Condition, decidable, linear_range, relation
 from ..errors import SolverError
 from ..symbolic.guard import Budget, asking
@@ -52,7 +53,7 @@ def simplify_relation(rel: Boolean, prefer: Iterable[sympy.Symbol] = ()) -> Bool
     else:
         e = rel.rhs - rel.lhs - 1
     if linear_range(e) is None:  # a linear e has no floor to remove, nothing to expand
-        e = _unfloor(canonical(sympy.expand(e)))
+        e = unfloor(canonical(sympy.expand(e)))  # symcnn/symbolic/rules.py: RELATION_RULES
     return _solved(relation(">=", e, 0), list(prefer))
 
 
@@ -70,36 +71,6 @@ def _divisibility(rel: sympy.Eq) -> Boolean:
     if sympy.expand(e - coeff * atom + (coeff / a) * u) != 0:
         return rel
     return sympy.Eq(sympy.Mod(u, a), 0)
-
-
-def _unfloor(e: sympy.Expr) -> sympy.Expr:
-    """Remove floor atoms from ``e >= 0`` while exactly one appears with coefficient ±1."""
-    for _ in range(8):
-        atoms = e.atoms(sympy.floor, sympy.ceiling)
-        if len(atoms) != 1:
-            return e
-        (atom,) = atoms
-        coeff = e.coeff(atom)
-        rest = sympy.expand(e - coeff * atom)
-        if rest.has(atom) or not _integer(rest) or not coeff.is_Integer or coeff == 0:
-            return e
-        if coeff not in (1, -1):
-            if not rest.is_Integer:
-                return e
-            # c·F + r >= 0 with numbers c, r: F >= ⌈-r/c⌉ (c > 0) or F <= ⌊r/|c|⌋ (c < 0)
-            rest = -sympy.ceiling(-rest / coeff) if coeff > 0 else sympy.floor(rest / -coeff)
-            coeff = sympy.sign(coeff)
-        u, a = sympy.fraction(sympy.together(atom.args[0]))
-        if not (_integer(u) and a.is_integer and a.is_positive):
-            return e
-        m = -rest * coeff  # atom >= m (coeff 1) or atom <= m (coeff -1)
-        if coeff == 1:
-            bound = a * m if isinstance(atom, sympy.floor) else a * (m - 1) + 1
-            e = sympy.expand(u - bound)
-        else:
-            bound = a * m + a - 1 if isinstance(atom, sympy.floor) else a * m
-            e = sympy.expand(bound - u)
-    return e
 
 
 def _integer(e: sympy.Expr) -> bool:
