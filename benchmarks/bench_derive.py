@@ -25,8 +25,8 @@ import torch
 import torch.fx
 
 import symcnn as sc
-from symcnn.symbolic.canonical import _canonical
 from symcnn.layers.base import _derive
+from symcnn.symbolic.canonical import _canonical
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 import torchzoo as zoo  # noqa: E402

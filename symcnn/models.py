@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .layers import Conv2d, Flatten, LazyLinear, Linear, MaxPool2d, ReLU, View
 from .graph.network import Network, Sequential
+from .layers import Conv2d, Flatten, LazyLinear, Linear, MaxPool2d, ReLU, View
 from .symbolic.symbols import symbols
 
 __all__ = ["lenet"]

@@ -13,8 +13,8 @@ import pytest
 import sympy
 
 import symcnn as sc
-from symcnn.symbolic.canonical import canonical
 from symcnn.frontends.spec import parse_assignments, parse_spec
+from symcnn.symbolic.canonical import canonical
 
 n, k = sc.symbols("n k")
 x_in = sc.Input((3, 8, 8))

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import sympy
 
-from ..symbolic.derivation import Derivation
 from ..errors import ShapeError
+from ..symbolic.derivation import Derivation
 from ..symbolic.shape import Shape
 
 if TYPE_CHECKING:

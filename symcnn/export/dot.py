@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import GraphvizError
-from ..layers import Input
 from ..graph.network import EDGE_PORT, NODE_LAYER, NODE_RECORD
+from ..layers import Input
 
 if TYPE_CHECKING:
     from ..graph.network import Network

@@ -18,11 +18,11 @@ from typing import Any
 import sympy
 from sympy.logic.boolalg import Boolean, BooleanFalse, BooleanTrue
 
+from ..errors import SolverError
 from ..symbolic.canonical import canonical
+from ..symbolic.guard import Budget, asking
 from ..symbolic.rules import unfloor
 from .condition import Condition, decidable, linear_range, relation
-from ..errors import SolverError
-from ..symbolic.guard import Budget, asking
 
 __all__ = ["simplify_domain", "simplify_relation"]
 
