@@ -73,12 +73,6 @@ def _divisibility(rel: sympy.Eq) -> Boolean:
     return sympy.Eq(sympy.Mod(u, a), 0)
 
 
-def _integer(e: sympy.Expr) -> bool:
-    from ..symbolic.shape import _integer_valued
-
-    return bool(e.is_integer) or _integer_valued(e)
-
-
 def _solved(rel: Boolean, prefer: list[sympy.Symbol]) -> Boolean:
     """``e >= 0`` written as ``x >= ...`` or ``x <= ...`` for a preferred symbol x."""
     if isinstance(rel, (BooleanTrue, BooleanFalse)):
