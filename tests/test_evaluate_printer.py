@@ -156,3 +156,27 @@ def test_symbols_named_like_builtins_and_helpers():
     point = {absolute: 3, builtins: 4, helper: 5, by_name["_W"]: 6}
     assert evaluate(expr, point) == 7 + 20 + 6
     assert evaluate(expr, {**point, absolute: [3, 30]}).tolist() == [33, 20 + 20 + 30]
+
+
+# -- large arrays run in blocks of rows: same values, the caller's own indices ---------------
+
+
+def test_blocks_give_the_whole_array_result():
+    n, k = sc.symbols("n k")
+    expr = sympy.floor((n - k + 1) / 3) * k + sympy.Min(n, 2 * k)
+    column = np.arange(1, 601).reshape(-1, 1)  # 600 x 1000 = 600,000 points: three blocks
+    for row in (np.arange(1, 1001).reshape(1, -1), np.arange(1, 1001)):
+        expected = ((column - row + 1) // 3) * row + np.minimum(column, 2 * row)
+        assert np.array_equal(evaluate(expr, {n: column, k: row}), expected)
+        full = np.broadcast_to(column, expected.shape).copy()
+        assert np.array_equal(evaluate(expr, {n: full, k: row}), expected)
+
+
+def test_a_check_failing_in_a_later_block_names_the_callers_index():
+    n, s = sc.symbols("n s")
+    ns, ss = np.arange(1, 300_001), np.full(300_000, 2)
+    ss[-1] = 1
+    with pytest.raises(
+        sc.ShapeError, match=r"s - 1 must be positive .*got 0 at index 299999: n=300000, s=1\)"
+    ):
+        evaluate(sympy.floor(n / (s - 1)), {n: ns, s: ss})
