@@ -77,28 +77,30 @@ def test_bad_sweep_arguments(design_net):
 
 
 @pytest.mark.parametrize(
-    "equivalent",
-    [(sympy.true,), (n >= 1,), (), (sympy.false,), None],
-    ids=["true", "too-weak", "empty", "too-strong", "none"],
+    "wrong",
+    [(sympy.true,), (n >= 1,), (), (sympy.false,)],
+    ids=["true", "too-weak", "empty", "too-strong"],
 )
-def test_wrong_equivalent_constraints_cannot_let_an_invalid_point_through(design_net, equivalent):
-    """``equivalent`` (a network's simplified constraints) is never the decider: were the
-    simplifier wrong, each layer's own condition still refuses the invalid sizes."""
-    args = (design_net.products, design_net.domain)
-    kwargs = {"symbols": design_net.free_symbols, "equivalent": equivalent}
+def test_wrong_constraints_cannot_let_an_invalid_point_through(design_net, wrong, monkeypatch):
+    """The simplified ``constraints`` never decide: were the simplifier wrong, each layer's
+    own condition still refuses the invalid sizes, and valid sizes are still evaluated."""
+    monkeypatch.setattr(type(design_net), "constraints", property(lambda self: wrong))
+    assert design_net.constraints == wrong
     with pytest.raises(sc.ShapeError) as info:
-        evaluate_checked(*args, {"n": np.arange(19, 30), "k": 5}, **kwargs)
+        design_net.evaluate("products", n=np.arange(19, 30), k=5)
     assert str(info.value) == (
         "MaxPool2d(kernel_size=2) at layer 4 (pool2): the kernel must fit in the padded input "
         "height (got padded height = 1, effective kernel size = 2) (n=19, k=5)"
     )
     with pytest.raises(sc.ShapeError, match=r"at layer 4 \(pool2\).*\(n=21, k=5\)"):
-        evaluate_checked(*args, {"n": 21, "k": 5}, **kwargs)
-    masked = evaluate_checked(*args, {"n": np.arange(20, 24), "k": 5}, "mask", **kwargs)
+        design_net.evaluate("products", n=21, k=5)
+    masked = design_net.evaluate("products", n=np.arange(20, 24), k=5, on_invalid="mask")
     assert masked.mask.tolist() == [True, True, False, False]
     assert masked.compressed().tolist() == [478800, 508400]
-    # Valid sizes are evaluated whatever ``equivalent`` says, too strong included.
-    assert evaluate_checked(*args, {"n": [28], "k": 5}, **kwargs).tolist() == [1333200]
+    assert design_net.evaluate("products", n=[28], k=5).tolist() == [1333200]
+    args = (design_net.products, design_net.domain, {"n": 21, "k": 5})
+    with pytest.raises(sc.ShapeError, match=r"at layer 4 \(pool2\)"):
+        evaluate_checked(*args, symbols=design_net.free_symbols)
 
 
 # -- the simplified constraints decide exactly as the domain --------------------------------

@@ -27,7 +27,6 @@ def evaluate_checked(
     on_invalid: str = "raise",
     *,
     symbols: Iterable[sympy.Symbol] = (),
-    equivalent: Sequence[Any] | None = None,
 ) -> Any:
     """Evaluate ``expr`` exactly at every point of ``values``, checking ``domain`` first.
 
@@ -43,12 +42,10 @@ def evaluate_checked(
 
     Validity is decided by construction: every distinct ``Condition.relation`` of
     ``domain`` is decided at every point by printed integer code (all of them in one
-    function, their conjunction), and a number is returned only where all of them hold.
-    ``equivalent`` (a network's simplified ``constraints``) is accepted for callers that
-    pass it and is not used: were a simplification ever not exactly equivalent, trusting it
-    would let an invalid point through.
+    function, their conjunction), and a number is returned only where all of them hold. A
+    network's simplified ``constraints`` are not consulted: were a simplification ever not
+    exactly equivalent, trusting it would let an invalid point through.
     """
-    del equivalent  # see the docstring: never the decider
     if on_invalid not in ("raise", "mask"):
         raise ShapeError(f"on_invalid must be 'raise' or 'mask' (got {on_invalid!r})")
     known: set[sympy.Basic] = {*sympy.sympify(expr, strict=True).free_symbols, *symbols}

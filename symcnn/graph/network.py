@@ -406,7 +406,6 @@ class Network:
             values,
             on_invalid,
             symbols=self.free_symbols,
-            equivalent=self.constraints,
         )
 
     @property

@@ -66,7 +66,7 @@ def is_valid(net: Network, point: Mapping[Any, Any]) -> bool:
     Decided on the network's domain with exact integer arithmetic, without deriving the
     network again at that point.
     """
-    from ..evaluate.compiler import holds
+    from ..evaluate import holds
 
     resolved = _complete(net, point)
     return all(holds(cond.relation, resolved) is True for _, cond in net.domain)

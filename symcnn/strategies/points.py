@@ -2,7 +2,7 @@
 
 The points are solved, not sampled and filtered: a network's
 :attr:`~symcnn.graph.network.Network.constraints` are compiled to exact integer code once
-per strategy (:func:`symcnn.evaluate.compiler.compile_relation`), each symbol is moved from
+per strategy (:func:`symcnn.evaluate.compile_relation`), each symbol is moved from
 a drawn value to the nearest one they allow, and beyond a scan window the exact solver
 :mod:`symcnn.validity.intsolve` answers.
 """
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
 
 from ..errors import ShapeError, SymcnnError
-from ..evaluate.compiler import compile_relation
+from ..evaluate import compile_relation
 from ..graph.network import Network
 from ..validity.intsolve import smallest_integer
 from ._checks import _check_int, _check_net
