@@ -1,7 +1,7 @@
 """Markdown, HTML, CSV, JSON, records, DOT, plots and notebook display; golden files.
 
-The golden files under tests/golden/ are written by the exporters, never by hand:
-regenerate them with ``SYMCNN_UPDATE_GOLDEN=1 python -m pytest tests/test_export_formats.py``
+The golden files under tests/export/golden/ are written by the exporters, never by hand:
+regenerate them with ``SYMCNN_UPDATE_GOLDEN=1 python -m pytest tests/export/test_export_formats.py``
 and review the diff.
 """
 
@@ -25,7 +25,7 @@ from symcnn.export.records import CSV_FIELDS
 from conftest import require_tool, seed_layers
 
 GOLDEN = Path(__file__).parent / "golden"
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 SEED_PARAMS = [832, 0, 0, 51264, 0, 0, 0, 51400, 0, 2010]
 SEED_PRODUCTS = [460800, 0, 0, 819200, 0, 0, 0, 51200, 0, 2000]

@@ -292,7 +292,7 @@ def test_the_readme_section_runs():
 
     Its fence is ``py``, not ``python``: tests/test_readme.py pins the README's programs.
     """
-    text = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
     section = text.split("### Your own layers and torch modules\n", 1)[1].split("\n#", 1)[0]
     code = section.split("```py\n", 1)[1].split("```", 1)[0]
     latex_row = section.split("```\n", 2)[2].split("\n```", 1)[0]

@@ -613,7 +613,7 @@ def test_the_issues_hostile_strings_run_nothing(text):
 
 
 def test_the_derive_formula_example(capsys):
-    example = pathlib.Path(__file__).parent.parent / "examples" / "derive_formula.py"
+    example = pathlib.Path(__file__).resolve().parents[2] / "examples" / "derive_formula.py"
     runpy.run_path(str(example), run_name="__main__")
     out = capsys.readouterr().out
     assert "  n ≥ 4·k + 2\n" in out

@@ -537,7 +537,7 @@ def test_torchvision_models(name):
 
 
 def test_the_torch_domain_example(capsys):
-    example = Path(__file__).resolve().parent.parent / "examples" / "torch_domain.py"
+    example = Path(__file__).resolve().parents[2] / "examples" / "torch_domain.py"
     runpy.run_path(str(example), run_name="__main__")
     out = capsys.readouterr().out
     assert "products per sample: 4608·⌊(H - 1)/4⌋·⌊(W - 1)/4⌋ + 2736·⌈H/2⌉·⌈W/2⌉ + 5120" in out
