@@ -27,7 +27,7 @@ import sympy
 from ..errors import GraphError, ShapeError
 from ..layers.base import Layer, derive
 from ..layers.input import Input
-from ..symbolic.guard import asking
+from ..symbolic.guard import asking, collector_paused
 from ..symbolic.printing import text
 from ..symbolic.shape import Shape
 from ..validity.condition import Condition
@@ -36,7 +36,15 @@ from .record import LayerRecord, Located, Upstream
 if TYPE_CHECKING:
     from .network import Network
 
-__all__ = ["Builder", "Wiring", "apply_rules", "check_rank", "check_wiring", "propagate_fields"]
+__all__ = [
+    "Builder",
+    "Wiring",
+    "apply_rules",
+    "check_rank",
+    "check_wiring",
+    "derive_all",
+    "propagate_fields",
+]
 
 #: Receptive field and jump per spatial axis, or None where positions are mixed.
 Fields = tuple[Any, Any]
@@ -64,6 +72,24 @@ def bound_text(bindings: Mapping[sympy.Symbol, Any]) -> str:
     return " (" + ", ".join(f"{s}={text(v)}" for s, v in bindings.items()) + ")"
 
 
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a rule is checked: ``Conv2d(1, 8, kernel_size=3) at layer 0 (conv1)``.
+
+    Kept as parts and written out on demand: most nodes never need the words, and a
+    layer's ``repr`` is not free.
+    """
+
+    layer: Layer
+    index: int
+    name: Any
+
+    def __str__(self) -> str:
+        if self.layer.arity == 0:
+            return f"{self.layer!r} ({self.name})"
+        return f"{self.layer!r} at layer {self.index} ({self.name})"
+
+
 # -- the steps ------------------------------------------------------------------------------
 def check_wiring(name: str, layer: Any, inputs: Sequence[str]) -> None:
     """Raise :class:`GraphError` unless ``layer`` is a layer fed as many inputs as it takes."""
@@ -81,7 +107,7 @@ def check_wiring(name: str, layer: Any, inputs: Sequence[str]) -> None:
         )
 
 
-def check_rank(where: str, layer: Layer, shapes: Sequence[Shape], bound: str = "") -> None:
+def check_rank(where: object, layer: Layer, shapes: Sequence[Shape], bound: str = "") -> None:
     """Raise :class:`ShapeError` if an input's rank is not the one ``layer`` reads."""
     if layer.input_rank is None:
         return
@@ -94,7 +120,9 @@ def check_rank(where: str, layer: Layer, shapes: Sequence[Shape], bound: str = "
             )
 
 
-def settle(conditions: Iterable[Condition], where: str, bound: str = "") -> tuple[Condition, ...]:
+def settle(
+    conditions: Iterable[Condition], where: object, bound: str = ""
+) -> tuple[Condition, ...]:
     """Raise on a condition decided false; return those still undecided, without repeats."""
     open_: list[Condition] = []
     for cond in conditions:
@@ -107,7 +135,7 @@ def settle(conditions: Iterable[Condition], where: str, bound: str = "") -> tupl
 
 
 def apply_rules(
-    where: str, layer: Layer, shapes: tuple[Shape, ...], bound: str = ""
+    where: object, layer: Layer, shapes: tuple[Shape, ...], bound: str = ""
 ) -> tuple[tuple[Condition, ...], Shape]:
     """The layer's undecided conditions and its output shape; raise at a broken rule.
 
@@ -138,7 +166,7 @@ def propagate_fields(layer: Layer, upstream: Sequence[Fields], out: Shape) -> Fi
     return layer.receptive(field, jumps.pop())
 
 
-def _located(where: str, layer: Layer, rule: str, shapes: tuple[Shape, ...], bound: str) -> Any:
+def _located(where: object, layer: Layer, rule: str, shapes: tuple[Shape, ...], bound: str) -> Any:
     try:
         return derive(layer, rule, shapes)
     except ShapeError as err:
@@ -212,12 +240,10 @@ class Builder:
         layer, name, inputs = node.layer, node.name, node.inputs
         shapes = tuple(self.shapes[p] for p in inputs)
         index = len(self.records)
-        where = f"{layer!r} ({name})"
-        if layer.arity != 0:
-            where = f"{layer!r} at layer {index} ({name})"
+        where = Place(layer, index, name)  # written out only for a message or a condition
         check_rank(where, layer, shapes, self.bound)
         conditions, out = apply_rules(where, layer, shapes, self.bound)
-        own = tuple((where, c) for c in conditions)
+        own = tuple((str(where), c) for c in conditions)
         upstream = Upstream(own, tuple(dict.fromkeys(self._upstream[p] for p in inputs)))
         fields = propagate_fields(layer, [self._fields[p] for p in inputs], out)
         self.wiring[name] = node
@@ -269,3 +295,17 @@ class Builder:
         for name in outputs or ():
             if name not in self.wiring:
                 raise GraphError(f"the output {name!r} is not a node of the graph")
+
+
+def derive_all(
+    wiring: Iterable[Wiring], bindings: Mapping[sympy.Symbol, Any] | None = None
+) -> Builder:
+    """A :class:`Builder` that has derived every node of ``wiring``, in its order.
+
+    The garbage collector waits meanwhile (:func:`~symcnn.symbolic.guard.collector_paused`).
+    """
+    builder = Builder(bindings)
+    with collector_paused():
+        for node in wiring:
+            builder.add(node.name, node.layer, node.inputs)
+    return builder

@@ -15,7 +15,7 @@ from ..validity.condition import Condition
 from ..validity.domain import simplify_domain
 from . import queries as analysis
 from .convert import EDGE_PORT, NODE_LAYER, NODE_RECORD, from_networkx, is_networkx, to_networkx
-from .derive import Builder, bound_text
+from .derive import Builder, Wiring, bound_text, derive_all
 from .record import LayerRecord
 from .trace import default_names, trace
 
@@ -67,9 +67,7 @@ class Network:
         else:
             wiring, given = trace(inputs, outputs)
             source = None
-        builder = Builder(bindings)
-        for node in wiring:
-            builder.add(node.name, node.layer, node.inputs)
+        builder = derive_all(wiring, bindings)
         self._take(builder, None if given is None else tuple(given), source)
 
     @classmethod
@@ -341,11 +339,12 @@ class Network:
     ) -> Network:
         memo: dict[int, Layer] = {}
         bindings = {s: v for s, v in self._bindings.items() if not isinstance(s, sympy.Dummy)}
-        builder = Builder({**bindings, **shown})
+        wiring = []
         for node in self._wiring:
             if id(node.layer) not in memo:
                 memo[id(node.layer)] = node.layer.substituted(resolved)
-            builder.add(node.name, memo[id(node.layer)], node.inputs)
+            wiring.append(Wiring(node.name, memo[id(node.layer)], node.inputs))
+        builder = derive_all(wiring, {**bindings, **shown})
         return type(self)._adopt(builder, self._given_outputs, self._source)
 
     def _resolve(self, mapping: Mapping[Any, Any]) -> dict[sympy.Symbol, sympy.Expr]:
@@ -564,13 +563,10 @@ class Sequential(Network):
             named = list(layers[0].items())
         else:
             named = list(zip(default_names(layers), layers, strict=True))  # type: ignore[arg-type]
-        builder = Builder()
-        previous = "input"
-        builder.add(previous, Input(input_shape))
+        wiring = [Wiring("input", Input(input_shape))]
         for name, layer in named:
             if not isinstance(layer, Layer):
                 raise GraphError(f"Sequential takes symcnn layers, got {layer!r} for {name!r}")
-            builder.add(name, layer, (previous,))
-            previous = name
-        self._take(builder, None, None)
+            wiring.append(Wiring(name, layer, (wiring[-1].name,)))
+        self._take(derive_all(wiring), None, None)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from ...errors import UnsupportedLayerError
 from ...graph.network import Network, Sequential
+from ...symbolic.guard import collector_paused
 from .convert import Converter
 from .modules import layer_from_module, module_kind, tracer
 from .rules import as_layers, user_rules
@@ -91,6 +92,13 @@ def from_torch(
     torch = _torch()
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"from_torch needs a torch.nn.Module, got {type(module).__name__}")
+    with collector_paused():
+        return _from_module(torch, module, input_shape, rules)
+
+
+def _from_module(
+    torch: ModuleType, module: Any, input_shape: Any, rules: Mapping[Any, Any] | None
+) -> Network:
     user = user_rules(torch, rules)
     shapes = _input_shapes(input_shape)
     rule = user.module_rule(module)
