@@ -200,7 +200,7 @@ class Converter:
             (layer,) = known
         name = self._call_name(node.target)
         value = self._add(node, name, layer, list(args))
-        self._check_params(node, m, f"symcnn's rule for {layer!r}", [name], recurse=False)
+        self._check_params(node, m, layer, [name], recurse=False)
         return value
 
     def _call_name(self, target: str) -> str:
@@ -228,9 +228,12 @@ class Converter:
         )
 
     def _check_params(
-        self, node: Any, m: Any, rule: str, names: Sequence[str], *, recurse: bool
+        self, node: Any, m: Any, layer: Layer | None, names: Sequence[str], *, recurse: bool
     ) -> None:
-        """Guard: the parameter count symcnn derives equals the module's own, when known."""
+        """Guard: the parameter count symcnn derives equals the module's own, when known.
+
+        ``layer`` is symcnn's own layer for the module, None for the user's rule.
+        """
         try:
             torch_count = sum(p.numel() for p in m.parameters(recurse=recurse))
         except ValueError:  # an uninitialized lazy parameter
@@ -238,6 +241,9 @@ class Converter:
         by_name = self.builder.by_name
         derived = sympy.Add(*(by_name[n].params_derivation.value for n in names))  # type: ignore[union-attr]
         if derived.is_Integer and int(derived) != torch_count:
+            rule = f"the rule for {type(m).__name__}"
+            if layer is not None:
+                rule = f"symcnn's rule for {layer!r}"
             extra = "" if recurse else ": a subclass with extra parameters has no symcnn rule"
             raise UnsupportedLayerError(
                 f"module {node.target!r} ({type(m).__name__}) holds {torch_count} parameters "
@@ -253,7 +259,7 @@ class Converter:
             self.layers_by_module[id(m)] = layers
         name = self._call_name(node.target)
         value, names = self._chain(node, name, layers, inputs)
-        self._check_params(node, m, f"the rule for {type(m).__name__}", names, recurse=True)
+        self._check_params(node, m, None, names, recurse=True)
         return value
 
     def _user_call(
