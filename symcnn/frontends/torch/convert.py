@@ -50,7 +50,7 @@ class Converter:
         placeholders = [n for n in graph.nodes if n.op == "placeholder"]
         if len(placeholders) != len(shapes):
             raise ShapeError(
-                f"{type(self.traced).__name__} takes {len(placeholders)} input(s) "
+                f"{type(self.traced.module).__name__} takes {len(placeholders)} input(s) "
                 f"({', '.join(p.name for p in placeholders)}); input_shape gives {len(shapes)}"
             )
         needed = self._needed(graph)
