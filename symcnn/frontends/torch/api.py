@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
@@ -139,10 +139,16 @@ class Traced:
 
     module: Any
     graph: Any
+    modules: dict[str, Any] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # one walk over the module tree; torch's get_submodule walks the path every call
+        object.__setattr__(self, "modules", dict(self.module.named_modules()))
 
     def get_submodule(self, target: str) -> Any:
         """The submodule a ``call_module`` node calls."""
-        return self.module.get_submodule(target)
+        found = self.modules.get(target)
+        return self.module.get_submodule(target) if found is None else found
 
     def parameters(self) -> Iterator[Any]:
         """Every parameter the graph reaches: its modules' and its attributes'."""
