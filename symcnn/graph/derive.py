@@ -27,7 +27,7 @@ import sympy
 from ..errors import GraphError, ShapeError
 from ..layers.base import Layer, derive
 from ..layers.input import Input
-from ..symbolic.guard import asking, collector_paused
+from ..symbolic.guard import collector_paused, solver_error
 from ..symbolic.printing import text
 from ..symbolic.shape import Shape
 from ..validity.condition import Condition
@@ -233,8 +233,13 @@ class Builder:
             if source not in self.shapes:
                 raise GraphError(f"node {name!r} reads {source!r}, which is not derived before it")
         check_wiring(name, layer, inputs)
-        with asking(lambda: f"deriving {layer!r} at node {name!r}"):
+        try:
             return self._derive(Wiring(name, layer, inputs))
+        except Exception as err:  # an error inside sympy becomes a SolverError naming the node
+            failure = solver_error(err, lambda: f"deriving {layer!r} at node {name!r}")
+            if failure is None:
+                raise
+            raise failure from (None if isinstance(err, RecursionError) else err)
 
     def _derive(self, node: Wiring) -> Shape:
         layer, name, inputs = node.layer, node.name, node.inputs

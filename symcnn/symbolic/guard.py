@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 from ..errors import SolverError, SymcnnError
 
-__all__ = ["Budget", "asking", "collector_paused"]
+__all__ = ["Budget", "asking", "collector_paused", "solver_error"]
 
 
 @contextmanager
@@ -62,21 +62,32 @@ def asking(question: str | Callable[[], str]) -> Iterator[None]:
     """
     try:
         yield
-    except SymcnnError:
-        raise
-    except RecursionError:
-        question = question if isinstance(question, str) else question()
-        raise SolverError(
-            f"{question}: the expression is nested too deeply for sympy (RecursionError)"
-        ) from None
-    except (MemoryError, KeyboardInterrupt):
-        raise
-    except Exception as err:  # sympy's own errors have no common base
-        if not _raised_in_sympy(err):
-            raise  # symcnn's own code, or a user's layer: not sympy's failure to answer
-        question = question if isinstance(question, str) else question()
-        detail = " ".join(str(err).split())[:300]
-        raise SolverError(f"{question}: sympy failed ({type(err).__name__}: {detail})") from err
+    except Exception as err:
+        failure = solver_error(err, question)
+        if failure is None:
+            raise
+        raise failure from (None if isinstance(err, RecursionError) else err)
+
+
+def solver_error(err: BaseException, question: str | Callable[[], str]) -> SolverError | None:
+    """The :class:`SolverError` that ``err`` becomes if sympy raised it, else None.
+
+    What :func:`asking` does, for a caller that catches errors itself (the derivation
+    does, once per node, where a context manager would cost more than some nodes).
+    """
+    if isinstance(err, (SymcnnError, MemoryError)):
+        return None
+    words = question if isinstance(question, str) else None
+    if isinstance(err, RecursionError):
+        words = words or question()  # type: ignore[operator]
+        return SolverError(
+            f"{words}: the expression is nested too deeply for sympy (RecursionError)"
+        )
+    if not isinstance(err, Exception) or not _raised_in_sympy(err):
+        return None  # symcnn's own code, or a user's layer: not sympy's failure to answer
+    words = words or question()  # type: ignore[operator]
+    detail = " ".join(str(err).split())[:300]
+    return SolverError(f"{words}: sympy failed ({type(err).__name__}: {detail})")
 
 
 def _raised_in_sympy(err: BaseException) -> bool:
