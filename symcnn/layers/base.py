@@ -156,13 +156,7 @@ class Layer:
         return out
 
     def __repr__(self) -> str:
-        try:
-            return _cached_repr(self)
-        except TypeError:  # a field the user made unhashable: written out each time
-            return self._fields_repr()
-
-    def _fields_repr(self) -> str:
-        """The constructor call: positional fields, then keywords that differ from defaults."""
+        # Not memoized by value: equal layers may read differently (p=2 and p=2.0).
         parts = []
         for i, f in enumerate(dataclasses.fields(self)):  # type: ignore[arg-type]
             if not f.init or not f.repr:
@@ -206,12 +200,6 @@ def derive(layer: Layer, rule: str, inputs: tuple[Shape, ...]) -> Any:
 @functools.lru_cache(maxsize=16384)
 def _derive(layer: Layer, rule: str, inputs: tuple[Shape, ...]) -> Any:
     return getattr(layer, rule)(*inputs)
-
-
-@functools.lru_cache(maxsize=4096)
-def _cached_repr(layer: Layer) -> str:
-    """A layer's ``repr``, written once per value: messages and node places repeat it."""
-    return layer._fields_repr()
 
 
 # -- coercions shared by the layer families ----------------------------------------------

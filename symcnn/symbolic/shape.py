@@ -31,6 +31,10 @@ def as_size(value: Any, what: str = "size") -> sympy.Expr:
     ...
     symcnn.errors.ShapeError: 'stride' must be an integer or an integer sympy expression (got 2.5)
     """
+    if type(value) is int:  # the common case: a whole number, nothing to check
+        return sympy.Integer(value)
+    if isinstance(value, sympy.Integer):
+        return value
     if isinstance(value, bool) or not isinstance(value, (numbers.Integral, sympy.Expr)):
         raise ShapeError(
             f"{what!r} must be an integer or an integer sympy expression (got {value!r})"
