@@ -360,8 +360,9 @@ def test_parameters_outside_the_forward_are_warned_about():
             return self.conv(x)
 
     model = WithAux().train()
-    with pytest.warns(UserWarning, match=r"110 parameters are not used .*: aux \(110\)"):
+    with pytest.warns(UserWarning, match=r"110 parameters are not used .*: aux \(110\)") as seen:
         net = sc.from_torch(model, (3, 8, 8))
+    assert [w.filename for w in seen] == [__file__]  # the warning points at the caller
     assert net.params == 4 * 28
     assert model.training
 

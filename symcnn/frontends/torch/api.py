@@ -183,7 +183,7 @@ def _warn_unused(module: Any, traced: Any) -> None:
         warnings.warn(
             f"from_torch: {total} parameters are not used by the traced forward (eval "
             f"mode) and are not counted: {where}",
-            stacklevel=3,
+            stacklevel=4,  # from_torch's caller: _warn_unused, _from_module, from_torch
         )
 
 
