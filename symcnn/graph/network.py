@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 import sympy
 from sympy.logic.boolalg import Boolean
 
+from ..conventions import Quantity, convention_total
 from ..errors import GraphError, ShapeError
 from ..layers import Input, Layer
 from ..symbolic.shape import Shape, as_size
 from ..validity.condition import Condition
-from ..validity.domain import simplify_domain
-from . import queries as analysis
 from .convert import EDGE_PORT, NODE_LAYER, NODE_RECORD, from_networkx, is_networkx, to_networkx
 from .derive import Builder, Wiring, bound_text, derive_all
 from .record import LayerRecord
@@ -25,6 +25,17 @@ if TYPE_CHECKING:
     from ..layers.tensor import Tensor
 
 __all__ = ["EDGE_PORT", "NODE_LAYER", "NODE_RECORD", "Network", "Sequential"]
+
+
+def _queries() -> ModuleType:
+    """graph/queries.py, imported on the first question asked of a network.
+
+    It brings the exact integer solver; ``import symcnn`` then stays close to sympy's own
+    import time (docs/ARCHITECTURE.md, "Import cost").
+    """
+    from . import queries
+
+    return queries
 
 
 class Network:
@@ -247,8 +258,6 @@ class Network:
         >>> [conv.count(c) for c in ("products", "mult-adds", "flops", "flops+bias")]
         [460800, 479232, 921600, 940032]
         """
-        from ..conventions import convention_total
-
         return convention_total(convention, self.products, self.bias_adds)
 
     def activation_memory(self, bytes_per_element: int = 4) -> sympy.Expr:
@@ -287,6 +296,8 @@ class Network:
         """
         if self._constraints is None:
             prefer = sorted((s for i in self.inputs for s in i.free_symbols), key=str)
+            from ..validity.domain import simplify_domain  # on first use: see _queries
+
             self._constraints = simplify_domain((c.relation for c in self.conditions), prefer)
         return self._constraints
 
@@ -398,7 +409,7 @@ class Network:
         """
         from ..evaluate.sweep import evaluate_checked
 
-        quantity = analysis._check_quantity(quantity)
+        quantity = Quantity.parse(quantity).value
         return evaluate_checked(
             getattr(self, quantity),
             self.domain,
@@ -430,7 +441,7 @@ class Network:
         >>> net.is_valid({n: 6}), net.is_valid({n: 5})
         (True, False)
         """
-        return analysis.is_valid(self, point)
+        return _queries().is_valid(self, point)
 
     def violation(self, point: Mapping[Any, Any]) -> str | None:
         """The first layer and rule that fail at ``point``, with the numbers; None if valid.
@@ -444,7 +455,7 @@ class Network:
         MaxPool2d(kernel_size=2) at layer 1 (pool1): the kernel must fit in the padded input
         height (got padded height = 1, effective kernel size = 2) (n=5)
         """
-        return analysis.violation(self, point)
+        return _queries().violation(self, point)
 
     def min_input(self, x: sympy.Symbol | str, fixed: Mapping[Any, Any] | None = None) -> int:
         """The smallest value of size symbol ``x`` for which every layer is valid, exactly.
@@ -457,7 +468,7 @@ class Network:
         >>> net.min_input(n, {k: 5})
         7
         """
-        return analysis.smallest(self, x, fixed)
+        return _queries().smallest(self, x, fixed)
 
     def smallest(
         self,
@@ -467,7 +478,7 @@ class Network:
         require: Iterable[Boolean] = (),
     ) -> int:
         """:func:`symcnn.graph.queries.smallest`: the least valid ``x`` meeting ``require``."""
-        return analysis.smallest(self, x, fixed, require=require)
+        return _queries().smallest(self, x, fixed, require=require)
 
     def largest(
         self,
@@ -477,19 +488,19 @@ class Network:
         require: Iterable[Boolean] = (),
     ) -> int | sympy.Expr:
         """:func:`symcnn.graph.queries.largest`: the greatest valid ``x`` meeting ``require``."""
-        return analysis.largest(self, x, fixed, require=require)
+        return _queries().largest(self, x, fixed, require=require)
 
     def leading_term(self, quantity: str, x: sympy.Symbol | str) -> sympy.Expr:
         """The highest-order term of a total (``"products"``, ...) as ``x`` grows."""
-        quantity = analysis._check_quantity(quantity)
+        quantity = Quantity.parse(quantity).value
         symbol = self._resolve({x: 1}).popitem()[0] if isinstance(x, str) else x
-        return analysis.leading_term(getattr(self, quantity), symbol)
+        return _queries().leading_term(getattr(self, quantity), symbol)
 
     def dominant(
         self, quantity: str, x: sympy.Symbol | None = None, at: Mapping[Any, Any] | None = None
     ) -> LayerRecord:
         """:func:`symcnn.graph.queries.dominant`: the layer with the largest ``quantity``."""
-        return analysis.dominant(self, quantity, x, at)
+        return _queries().dominant(self, quantity, x, at)
 
     # -- checks -------------------------------------------------------------------------
     def check_exact_fit(self) -> tuple[Boolean, ...]:

@@ -8,6 +8,7 @@ from typing import Any
 import sympy
 from sympy.logic.boolalg import Boolean
 
+from ..conventions import Quantity, convention_total
 from ..layers import Layer
 from ..symbolic.derivation import Derivation
 from ..symbolic.printing import text
@@ -140,8 +141,6 @@ class LayerRecord:
 
     def count(self, convention: str) -> sympy.Expr:
         """Operations under a named convention (:mod:`symcnn.conventions`)."""
-        from ..conventions import convention_total
-
         return convention_total(convention, self.products, self.bias_adds)
 
     @property
@@ -172,9 +171,8 @@ class LayerRecord:
     def evaluate(self, quantity: str, *, on_invalid: str = "raise", **values: Any) -> Any:
         """The ``quantity`` of this layer at many sizes, exactly; see :meth:`Network.evaluate`."""
         from ..evaluate.sweep import evaluate_checked
-        from .queries import _check_quantity
 
-        quantity = _check_quantity(quantity)
+        quantity = Quantity.parse(quantity).value
         known = self.layer.free_symbols.union(*(x.free_symbols for x in self.input_shapes))
         return evaluate_checked(
             getattr(self, quantity), self.domain, values, on_invalid, symbols=known
