@@ -23,6 +23,7 @@ from other processes hits all cases alike; each process pins itself to one core.
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -36,6 +37,14 @@ NODES = (201, 401, 801, 1601)
 REPEATS = 5
 
 _PIN = "import os; os.sched_setaffinity(0, {{min(os.sched_getaffinity(0))}})\n"
+# SYMCNN_BENCH_SOURCE=/path/to/an/old/checkout times that symcnn instead of the installed
+# one (an editable install's finder would otherwise win over sys.path), for before/after.
+if os.environ.get("SYMCNN_BENCH_SOURCE"):
+    _PIN += (
+        "import sys; sys.meta_path[:] = [f for f in sys.meta_path "
+        "if 'editable' not in type(f).__module__]; "
+        f"sys.path.insert(0, {os.environ['SYMCNN_BENCH_SOURCE']!r})\n"
+    )
 
 _CHAIN = (
     _PIN
