@@ -1,23 +1,41 @@
-"""Shape-preserving layers without parameters: activations and dropout."""
+"""Shape-preserving layers: activations and dropout.
+
+None of them has weight-times-activation products or counted elementwise multiplications
+(:mod:`symcnn.conventions`): a LeakyReLU's slope, an ELU's exponential or a softmax's
+normalisation is elementwise work that no counting convention includes. PReLU alone
+holds parameters, its learned slopes.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+import sympy
+
 from ..errors import ShapeError
-from .base import Field, Layer, choice, real
+from ..symbolic.derivation import Derivation, product
+from ..symbolic.shape import Shape, as_size
+from ..validity.condition import Condition, equal
+from .base import Field, Layer, choice, positive, real, refuse
 
 __all__ = [
+    "ELU",
     "GELU",
     "Dropout",
+    "Hardsigmoid",
     "Hardswish",
     "Identity",
     "LeakyReLU",
+    "LogSoftmax",
+    "Mish",
+    "PReLU",
     "ReLU",
     "ReLU6",
     "SiLU",
     "Sigmoid",
+    "Softmax",
+    "Softplus",
     "Tanh",
 ]
 
@@ -149,3 +167,181 @@ class Dropout(_Elementwise):
         # NaN fails this test, as it fails PyTorch's in a training forward.
         if not 0 <= self.p <= 1:
             raise ShapeError(f"{self!r}: the probability p must lie in [0, 1]")
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Hardsigmoid(_Elementwise):
+    """``torch.nn.Hardsigmoid``: relu6(x + 3) / 6, shape-preserving (MobileNetV3's gate)."""
+
+    mirrors_torch = True
+
+    inplace: bool = False
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Mish(_Elementwise):
+    """``torch.nn.Mish``: x·tanh(softplus(x)), shape-preserving."""
+
+    mirrors_torch = True
+
+    inplace: bool = False
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class ELU(_Elementwise):
+    """``torch.nn.ELU``, shape-preserving; alpha's product is not counted, as LeakyReLU's."""
+
+    mirrors_torch = True
+
+    alpha: float = 1.0
+    inplace: bool = False
+
+    def __post_init__(self) -> None:
+        # PyTorch runs any real alpha, negative, NaN and infinite ones included.
+        real(self, "alpha")
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Softplus(_Elementwise):
+    """``torch.nn.Softplus``: log(1 + exp(beta·x)) / beta, linear past ``threshold``."""
+
+    mirrors_torch = True
+
+    beta: float = 1.0
+    threshold: float = 20.0
+
+    def __post_init__(self) -> None:
+        # PyTorch runs any real beta and threshold (beta = 0 gives NaN, not an error).
+        real(self, "beta")
+        real(self, "threshold")
+
+
+class _Softmax(_Elementwise):
+    """Softmax along one axis of the batched tensor: shape-preserving, nothing counted.
+
+    ``dim`` counts torch's batch axis as 0, as ``nn.Softmax`` does; a symcnn shape is per
+    sample, so the batch axis (dim 0, or -(rank + 1)) is refused: normalising across the
+    samples of a batch has no per-sample meaning. ``dim=None`` is PyTorch's deprecated
+    implicit choice (``torch.nn.functional._get_softmax_dim``): axis 0 for a batched input
+    of 0, 1 or 3 axes, else axis 1. Along a spatial axis every output sees the whole axis,
+    so the receptive field is no longer a window (None).
+    """
+
+    __slots__ = ()
+    dim: Any
+
+    def _check_dim(self) -> None:
+        if self.dim is not None and (isinstance(self.dim, bool) or not isinstance(self.dim, int)):
+            refuse(self, "dim", "must be an int or None", self.dim)
+
+    def axis(self, x: Shape) -> int:
+        """The per-sample axis normalised over input ``x`` (0 = channels)."""
+        rank = len(x) + 1  # torch's batched rank
+        dim = self.dim
+        implicit = ""
+        if dim is None:
+            dim = 0 if rank in (0, 1, 3) else 1
+            implicit = f"dim=None, PyTorch's implicit choice for {rank} axes, is {dim}; "
+        if not -rank <= dim < rank:
+            raise ShapeError(
+                f"dim must lie in [{-rank}, {rank - 1}], the axes of the batched "
+                f"input, batch axis first (got dim = {dim}, per-sample input {x})"
+            )
+        if dim % rank == 0:
+            raise ShapeError(
+                f"{implicit}dim must not be the batch axis (0 or {-rank}): "
+                f"symcnn's shapes are per sample (got dim = {dim}, per-sample input {x})"
+            )
+        return dim % rank - 1
+
+    def output_shape(self, *inputs: Shape) -> Shape:
+        (x,) = inputs
+        self.axis(x)
+        return x
+
+    def receptive(self, field: Field, jump: Field) -> tuple[Field | None, Field | None]:
+        # field has one entry per spatial axis: the per-sample rank is len(field) + 1.
+        shape = Shape((sympy.Integer(1),) * (len(field) + 1))
+        if self.axis(shape) == 0:
+            return field, jump
+        return None, None
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Softmax(_Softmax):
+    """``torch.nn.Softmax(dim=None)``: exp(x) / Σ exp(x) along ``dim``, shape-preserving.
+
+    Examples
+    --------
+    >>> Softmax(dim=1).output_shape(Shape((10,)))
+    Shape((10,))
+    >>> Softmax(dim=0).output_shape(Shape((10,)))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.ShapeError: dim must not be the batch axis (0 or -2): symcnn's shapes are ...
+    """
+
+    mirrors_torch = True
+
+    dim: Any = None
+
+    def __post_init__(self) -> None:
+        self._check_dim()
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class LogSoftmax(_Softmax):
+    """``torch.nn.LogSoftmax(dim=None)``: log of :class:`Softmax`, shape-preserving."""
+
+    mirrors_torch = True
+
+    dim: Any = None
+
+    def __post_init__(self) -> None:
+        self._check_dim()
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class PReLU(_Elementwise):
+    """``torch.nn.PReLU(num_parameters=1, init=0.25)``: a ReLU with learned negative slopes.
+
+    Its ``num_parameters`` slopes are its parameters; PyTorch takes one slope for every
+    channel (axis 1 of the batched input, axis 0 of a per-sample shape) or a single one
+    shared by all, and refuses any other count. A per-sample input of no axes has one
+    channel. The slopes' products, as LeakyReLU's, are not counted.
+
+    Examples
+    --------
+    >>> PReLU(8).params(Shape((8, 5, 5))).text()
+    '8'
+    """
+
+    mirrors_torch = True
+
+    num_parameters: Any = 1
+    init: float = 0.25
+
+    def __post_init__(self) -> None:
+        self._set("num_parameters", as_size(self.num_parameters, "num_parameters"))
+        real(self, "init")
+        self._validate()
+
+    def hyper_conditions(self) -> tuple[Condition, ...]:
+        return positive(self.num_parameters, "num_parameters")
+
+    def input_conditions(self, *inputs: Shape) -> tuple[Condition, ...]:
+        (x,) = inputs
+        n = self.num_parameters
+        channels = x[0] if len(x) else sympy.Integer(1)
+        if n == 1:
+            return ()
+        rule = "num_parameters must be 1 or the input's channel count (axis 1 of the batch)"
+        if n.is_Integer:
+            return (equal(channels, n, rule, "input channels", "num_parameters"),)
+        # A symbolic count: 1 or C, as one relation (n - 1)·(n - C) = 0.
+        gap = (n - 1) * (n - channels)
+        eq = sympy.true if gap == 0 else sympy.Eq(gap, 0, evaluate=False)
+        return (Condition(eq, rule, (("input channels", channels), ("num_parameters", n))),)
+
+    def params(self, *inputs: Shape) -> Derivation:
+        return product(self.num_parameters)
