@@ -20,7 +20,7 @@ from ...errors import UnsupportedLayerError
 from ...layers.base import Layer
 from .modules import integral
 
-__all__ = ["BY_NAME", "Call", "calls"]
+__all__ = ["ACTIVATIONS", "BY_NAME", "Call", "calls"]
 
 
 @dataclass(frozen=True)
@@ -100,31 +100,60 @@ def _pad(pad: Any, mode: str, value: Any) -> Layer:
     return sl.ZeroPad2d(tuple(pad))
 
 
+#: The shape-preserving activations, one rule for all: name → (symcnn layer, parameters
+#: after the tensor, with PyTorch's defaults). A name maps wherever torch defines it:
+#: ``F.<name>``, ``torch.<name>``, their in-place ``<name>_``, and the Tensor methods
+#: ``x.<name>()``, ``x.<name>_()`` that torch.fx records. Arguments named as the layer's
+#: fields go to it; ``dtype`` and ``_stacklevel`` change no shape and are dropped. One
+#: signature serves ``F.softmax(input, dim=None, _stacklevel=3, dtype=None)`` and
+#: ``torch.softmax(input, dim, dtype=None)``: a dtype given third lands on the dropped
+#: ``_stacklevel``. Any other elementwise call (``torch.exp``, ``x.abs()``) has no rule
+#: and raises :class:`~symcnn.errors.UnsupportedLayerError` naming it.
+ACTIVATIONS: dict[str, tuple[str, str]] = {
+    "relu": ("ReLU", "inplace=False"),
+    "relu6": ("ReLU6", "inplace=False"),
+    "sigmoid": ("Sigmoid", ""),
+    "tanh": ("Tanh", ""),
+    "silu": ("SiLU", "inplace=False"),
+    "hardswish": ("Hardswish", "inplace=False"),
+    "hardsigmoid": ("Hardsigmoid", "inplace=False"),
+    "mish": ("Mish", "inplace=False"),
+    "gelu": ("GELU", "approximate='none'"),
+    "leaky_relu": ("LeakyReLU", "negative_slope=0.01, inplace=False"),
+    "elu": ("ELU", "alpha=1.0, inplace=False"),
+    "softplus": ("Softplus", "beta=1.0, threshold=20.0"),
+    "softmax": ("Softmax", "dim=None, _stacklevel=3, dtype=None"),
+    "log_softmax": ("LogSoftmax", "dim=None, _stacklevel=3, dtype=None"),
+}
+
+#: Arguments of an activation call that change no shape and have no layer field.
+_DROPPED = frozenset({"dtype", "_stacklevel"})
+
+
+def _activation(kind: type[Layer]) -> Callable[..., Layer]:
+    """The layer of class ``kind`` from a call's bound arguments, less the dropped ones."""
+
+    def make(**kwargs: Any) -> Layer:
+        return kind(**{k: v for k, v in kwargs.items() if k not in _DROPPED})
+
+    return make
+
+
 @functools.lru_cache(maxsize=2)
 def calls(torch: ModuleType) -> tuple[dict[Any, Call], dict[str, Call]]:
     """The functions, and the Tensor methods, that symcnn maps onto layers."""
     F = torch.nn.functional  # noqa: N806 - PyTorch's own alias
     same = Call(_sig("input"), lambda: None)
-    act = {
-        "relu": (sl.ReLU, "input, inplace=False"),
-        "relu6": (sl.ReLU6, "input, inplace=False"),
-        "sigmoid": (sl.Sigmoid, "input"),
-        "tanh": (sl.Tanh, "input"),
-        "silu": (sl.SiLU, "input, inplace=False"),
-        "hardswish": (sl.Hardswish, "input, inplace=False"),
-        "gelu": (sl.GELU, "input, approximate='none'"),
-        "leaky_relu": (sl.LeakyReLU, "input, negative_slope=0.01, inplace=False"),
-    }
     functions: dict[Any, Call] = {}
     methods: dict[str, Call] = {}
-    for name, (kind, spec) in act.items():
-        call = Call(_sig(spec), kind)
-        for owner in (F, torch):
-            if hasattr(owner, name):
-                functions[getattr(owner, name)] = call
-            if hasattr(owner, name + "_"):
-                functions[getattr(owner, name + "_")] = call
-        methods[name] = methods[name + "_"] = call
+    for name, (kind, spec) in ACTIVATIONS.items():
+        call = Call(_sig(f"input, {spec}" if spec else "input"), _activation(getattr(sl, kind)))
+        for fn in (name, name + "_"):
+            for owner in (F, torch):
+                if hasattr(owner, fn):
+                    functions[getattr(owner, fn)] = call
+            if hasattr(torch.Tensor, fn):
+                methods[fn] = call
     pool_spec = "input, kernel_size, stride=None, padding=0"
     for d in (1, 2, 3):
         maxpool = Call(
