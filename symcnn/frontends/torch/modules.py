@@ -49,7 +49,10 @@ def layer_from_module(m: Any, kind: type[Layer]) -> Layer:
             continue
         value = getattr(m, f.name)
         if f.name == "bias":
-            value = value is not None
+            # torch keeps the tensor or None, not the flag; a norm without affine weights
+            # has no bias either way, and reads as the default (equal to a hand-built one)
+            affine = getattr(m, "affine", getattr(m, "elementwise_affine", True))
+            value = value is not None or not affine
         elif f.name == "scale_factor" and value is not None:
             value = integral(value, m)
         kwargs[f.name] = value
