@@ -110,8 +110,6 @@ class LazyLinear(_LinearRule):
 
     mirrors_torch = True
 
-    mirrors_torch = True
-
     repr_positional = 1
 
     out_features: Any

@@ -1,9 +1,9 @@
-"""Layers that set a map's size directly: adaptive pooling, ``Upsample``, ``ZeroPad2d``."""
+"""Layers that set a map's size directly: adaptive pooling (1-3 d), ``Upsample``, ``ZeroPad2d``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import sympy
 
@@ -13,33 +13,53 @@ from ..validity.condition import Condition, at_least
 from .base import Field, Layer, choice, flag, positive, refuse, tuple_of
 from .conv import axis_names
 
-__all__ = ["AdaptiveAvgPool2d", "AdaptiveMaxPool2d", "Upsample", "ZeroPad2d"]
+__all__ = [
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "AdaptiveMaxPool3d",
+    "Upsample",
+    "ZeroPad2d",
+]
 
 
-class _AdaptivePool2d(Layer):
-    """Pooling to a fixed output size; ``None`` keeps that axis's input size.
+class _AdaptivePoolNd(Layer):
+    """Pooling to a fixed output size per spatial axis; ``None`` keeps that axis's size.
 
     Window ``i`` of ``Out`` spans input indices ⌊i·In/Out⌋ … ⌈(i+1)·In/Out⌉ - 1, so windows
     overlap or vary in size, and ``Out > In`` is allowed (windows of one element repeat).
+    Subclasses set ``ndim``, the number of spatial axes (1, 2 or 3).
     """
 
     __slots__ = ()
     kind = "pool"
-    input_rank = 3
+    mirrors_torch = True
+    ndim: ClassVar[int] = 2
     output_size: tuple[Any, ...]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.input_rank = cls.ndim + 1
 
     def __post_init__(self) -> None:
         # None keeps an axis only inside a tuple: PyTorch fails on a bare None at forward.
         # return_indices it only tests for truth: anything goes.
+        n = self.ndim
         if self.output_size is None:
-            refuse(self, "output_size", "must be a size or a tuple of 2 (None keeps an axis)", None)
+            refuse(
+                self, "output_size", f"must be a size or a tuple of {n} (None keeps an axis)", None
+            )
         sizes = (
             self.output_size
             if isinstance(self.output_size, (tuple, list))
-            else ((self.output_size,) * 2)
+            else ((self.output_size,) * n)
         )
-        if len(sizes) != 2:
-            raise ShapeError(f"'output_size' needs 2 values (got {self.output_size!r})")
+        if len(sizes) != n:
+            raise ShapeError(f"'output_size' needs {n} values (got {self.output_size!r})")
+        if n == 1 and None in sizes:  # PyTorch's 1-d pools take ints only
+            refuse(self, "output_size", "must be a size (None keeps an axis in 2-d and 3-d)", None)
         self._set(
             "output_size", tuple(None if s is None else as_size(s, "output_size") for s in sizes)
         )
@@ -54,8 +74,31 @@ class _AdaptivePool2d(Layer):
         return Shape((x.channels, *spatial))
 
 
+class _AdaptiveAvgPool(_AdaptivePoolNd):
+    __slots__ = ()
+
+
+class _AdaptiveMaxPool(_AdaptivePoolNd):
+    __slots__ = ()
+
+
 @dataclass(frozen=True, slots=True, repr=False)
-class AdaptiveAvgPool2d(_AdaptivePool2d):
+class AdaptiveAvgPool1d(_AdaptiveAvgPool):
+    """``torch.nn.AdaptiveAvgPool1d(output_size)`` on (C, L); no parameters, no products.
+
+    Examples
+    --------
+    >>> AdaptiveAvgPool1d(4).output_shape(Shape((16, 50)))
+    Shape((16, 4))
+    """
+
+    ndim = 1
+
+    output_size: Any
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class AdaptiveAvgPool2d(_AdaptiveAvgPool):
     """``torch.nn.AdaptiveAvgPool2d(output_size)``; no parameters, no products.
 
     Examples
@@ -66,16 +109,47 @@ class AdaptiveAvgPool2d(_AdaptivePool2d):
     Shape((8, 5, 3))
     """
 
-    mirrors_torch = True
+    output_size: Any
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class AdaptiveAvgPool3d(_AdaptiveAvgPool):
+    """``torch.nn.AdaptiveAvgPool3d(output_size)`` on (C, D, H, W), as video networks end.
+
+    Examples
+    --------
+    >>> AdaptiveAvgPool3d(1).output_shape(Shape((512, 2, 7, 7)))
+    Shape((512, 1, 1, 1))
+    """
+
+    ndim = 3
 
     output_size: Any
 
 
 @dataclass(frozen=True, slots=True, repr=False)
-class AdaptiveMaxPool2d(_AdaptivePool2d):
+class AdaptiveMaxPool1d(_AdaptiveMaxPool):
+    """``torch.nn.AdaptiveMaxPool1d(output_size, return_indices=False)`` on (C, L)."""
+
+    ndim = 1
+
+    output_size: Any
+    return_indices: bool = False
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class AdaptiveMaxPool2d(_AdaptiveMaxPool):
     """``torch.nn.AdaptiveMaxPool2d(output_size, return_indices=False)``."""
 
-    mirrors_torch = True
+    output_size: Any
+    return_indices: bool = False
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class AdaptiveMaxPool3d(_AdaptiveMaxPool):
+    """``torch.nn.AdaptiveMaxPool3d(output_size, return_indices=False)`` on (C, D, H, W)."""
+
+    ndim = 3
 
     output_size: Any
     return_indices: bool = False

@@ -212,8 +212,12 @@ def test_str_is_the_text_table(seed_net):
 def test_public_api_snapshot():
     assert sorted(sc.__all__) == sorted(
         [
+            "AdaptiveAvgPool1d",
             "AdaptiveAvgPool2d",
+            "AdaptiveAvgPool3d",
+            "AdaptiveMaxPool1d",
             "AdaptiveMaxPool2d",
+            "AdaptiveMaxPool3d",
             "Add",
             "AvgPool1d",
             "AvgPool2d",
