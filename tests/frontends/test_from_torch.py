@@ -535,6 +535,38 @@ def test_torchvision_models(name):
         assert not torch_accepts(model, (3, first - 1, first - 1))
 
 
+#: torchvision's CNN video models: two (T, H, W) sizes each, the second not square.
+TORCHVISION_VIDEO = {
+    "r3d_18": [(16, 112, 112), (8, 64, 80)],
+    "mc3_18": [(16, 112, 112), (8, 64, 80)],
+    "r2plus1d_18": [(16, 112, 112), (8, 64, 80)],
+    "s3d": [(16, 224, 224), (14, 240, 256)],
+}
+
+
+@pytest.mark.torchvision
+@pytest.mark.parametrize("name", list(TORCHVISION_VIDEO))
+def test_torchvision_video_models(name):
+    video = require("torchvision.models.video")
+    from torch.utils.flop_counter import FlopCounterMode
+
+    t_, h_, w_ = sc.symbols("T H W")
+    model = getattr(video, name)(weights=None).eval()
+    net = sc.from_torch(model, (3, t_, h_, w_))
+    assert net.params == sum(p.numel() for p in model.parameters())
+    for size in TORCHVISION_VIDEO[name]:
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            out = model(torch.zeros(1, 3, *size))
+        point = dict(zip((t_, h_, w_), size, strict=True))
+        assert net.subs(point).output_shape == tuple(out.shape[1:])
+        assert net.products.subs(point) == counter.get_total_flops() // 2
+    if name == "s3d":  # its final 2×7×7 average pool sets the smallest sizes, as in torch
+        assert net.constraints == (t_ >= 13, h_ >= 209, w_ >= 209)
+        for size in [(12, 209, 209), (13, 208, 209)]:
+            assert not torch_accepts(model, (3, *size))
+            assert not net.is_valid(dict(zip((t_, h_, w_), size, strict=True)))
+
+
 def test_the_torch_domain_example(capsys):
     example = Path(__file__).resolve().parents[2] / "examples" / "torch_domain.py"
     runpy.run_path(str(example), run_name="__main__")
