@@ -510,6 +510,8 @@ TORCHVISION = {
     "squeezenet1_0": [(224, 224), (71, 99)],
     "googlenet": [(224, 224), (96, 120)],
     "efficientnet_b0": [(224, 224), (37, 50)],
+    "mobilenet_v3_large": [(224, 224), (61, 90)],
+    "mobilenet_v3_small": [(224, 224), (45, 77)],
 }
 
 
