@@ -569,6 +569,35 @@ def test_torchvision_video_models(name):
             assert not net.is_valid(dict(zip((t_, h_, w_), size, strict=True)))
 
 
+TORCHVISION_SEGMENTATION = [
+    "fcn_resnet50",
+    "fcn_resnet101",
+    "deeplabv3_resnet50",
+    "deeplabv3_resnet101",
+    "deeplabv3_mobilenet_v3_large",
+    "lraspp_mobilenet_v3_large",
+]
+
+
+@pytest.mark.torchvision
+@pytest.mark.parametrize("name", TORCHVISION_SEGMENTATION)
+def test_torchvision_segmentation_models(name):
+    segmentation = require("torchvision.models.segmentation")
+    from torch.utils.flop_counter import FlopCounterMode
+
+    aux = name.startswith("fcn")  # one model family with its auxiliary head: two outputs
+    model = getattr(segmentation, name)(weights=None, weights_backbone=None, aux_loss=aux)
+    model = model.eval()
+    net = sc.from_torch(model, (3, H, W))
+    assert net.params == sum(p.numel() for p in model.parameters())
+    for h, w in [(224, 224), (97, 130)]:
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            out = model(torch.zeros(1, 3, h, w))
+        point = {H: h, W: w}
+        assert net.subs(point).output_shapes == tuple(tuple(v.shape[1:]) for v in out.values())
+        assert net.products.subs(point) == counter.get_total_flops() // 2
+
+
 def test_the_torch_domain_example(capsys):
     example = Path(__file__).resolve().parents[2] / "examples" / "torch_domain.py"
     runpy.run_path(str(example), run_name="__main__")
