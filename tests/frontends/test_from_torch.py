@@ -598,6 +598,47 @@ def test_torchvision_segmentation_models(name):
         assert net.products.subs(point) == counter.get_total_flops() // 2
 
 
+TORCHVISION_DETECTION = [
+    "fasterrcnn_resnet50_fpn",
+    "fasterrcnn_resnet50_fpn_v2",
+    "fasterrcnn_mobilenet_v3_large_fpn",
+    "fasterrcnn_mobilenet_v3_large_320_fpn",
+    "fcos_resnet50_fpn",
+    "keypointrcnn_resnet50_fpn",
+    "maskrcnn_resnet50_fpn",
+    "maskrcnn_resnet50_fpn_v2",
+    "retinanet_resnet50_fpn",
+    "retinanet_resnet50_fpn_v2",
+    "ssdlite320_mobilenet_v3_large",
+]
+
+
+@pytest.mark.torchvision
+@pytest.mark.parametrize("name", TORCHVISION_DETECTION)
+def test_torchvision_detection_backbones(name):
+    detection = require("torchvision.models.detection")
+    from torch.utils.flop_counter import FlopCounterMode
+
+    backbone = getattr(detection, name)(weights=None, weights_backbone=None).eval().backbone
+    net = sc.from_torch(backbone, (3, H, W))
+    assert net.params == sum(p.numel() for p in backbone.parameters())
+    for h, w in [(256, 256), (256, 320)]:
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            out = backbone(torch.zeros(1, 3, h, w))
+        maps = list(out.values()) if isinstance(out, dict) else [out]
+        point = {H: h, W: w}
+        assert net.subs(point).output_shapes == tuple(tuple(m.shape[1:]) for m in maps)
+        assert net.products.subs(point) == counter.get_total_flops() // 2
+
+
+@pytest.mark.torchvision
+def test_ssd300_backbone_stops_at_its_parameter_read_directly():
+    detection = require("torchvision.models.detection")
+    backbone = detection.ssd300_vgg16(weights=None, weights_backbone=None).backbone
+    with pytest.raises(sc.UnsupportedLayerError, match=r"reads the parameter or buffer 'scale_w"):
+        sc.from_torch(backbone, (3, H, W))
+
+
 def test_the_torch_domain_example(capsys):
     example = Path(__file__).resolve().parents[2] / "examples" / "torch_domain.py"
     runpy.run_path(str(example), run_name="__main__")
