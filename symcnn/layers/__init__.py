@@ -5,7 +5,8 @@ them from there, so a new layer is public once its family module exports it
 (docs/ARCHITECTURE.md, "Where to add things").
 """
 
-from . import conv, elementwise, input, linear, merge, norm, pool, reduce, resample, reshape
+from . import axes, conv, elementwise, input, linear, merge, norm, pool, reduce, resample, reshape
+from .axes import *  # noqa: F403
 from .base import Layer
 from .conv import *  # noqa: F403
 from .elementwise import *  # noqa: F403
@@ -19,6 +20,7 @@ from .resample import *  # noqa: F403
 from .reshape import *  # noqa: F403
 
 __all__ = ["Layer"]
+__all__ += axes.__all__
 __all__ += conv.__all__
 __all__ += elementwise.__all__
 __all__ += input.__all__
