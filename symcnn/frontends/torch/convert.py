@@ -21,10 +21,10 @@ from ...graph.derive import Builder
 from ...graph.network import Network
 from ...layers.base import Layer
 from ...symbolic.shape import Shape
-from .functions import BY_NAME, Call, calls
+from .functions import AXIS_CALLS, BY_NAME, Call, calls
 from .modules import layer_from_module, module_kind
 from .rules import UserRules, as_layers
-from .values import BATCH, Value, _Batch, leaves, name_of, number, qualified, show
+from .values import BATCH, Piece, Value, _Batch, leaves, name_of, number, qualified, show
 
 __all__ = ["Converter"]
 
@@ -43,6 +43,8 @@ class Converter:
         self.layers_by_module: dict[int, tuple[Layer, ...]] = {}
         self.owner_of_param: dict[int, str] = {}
         self.calls: dict[str, int] = {}
+        self.pieces: dict[tuple[str, int], Value] = {}
+        self.axis_functions = {getattr(torch, op): op for op in AXIS_CALLS if hasattr(torch, op)}
 
     def network(self, shapes: list[tuple[Any, ...]]) -> Network:
         """The network: inputs of ``shapes``, then every node the outputs depend on."""
@@ -129,6 +131,8 @@ class Converter:
             call = self.methods.get(target)
             if target in ("view", "reshape"):
                 return self._view(node, target, args)
+            if target in AXIS_CALLS:
+                return self._axis_call(node, f"x.{target}", target, args, kwargs)
             if target in ("add", "add_", "mul", "mul_"):
                 return self._arith(node, target.rstrip("_"), args)
         else:
@@ -150,6 +154,9 @@ class Converter:
                 return self._cat(node, args, kwargs)
             if target is self.torch.reshape:
                 return self._view(node, "reshape", args)
+            if target in self.axis_functions:
+                op = self.axis_functions[target]
+                return self._axis_call(node, f"torch.{op}", op, args, kwargs)
             call = self.functions.get(target) or BY_NAME.get(qualified(target))
         if call is None:
             raise UnsupportedLayerError(
@@ -301,6 +308,8 @@ class Converter:
         return Value(name, self.builder.add(name, layer, sources))
 
     def _tensor(self, node: Any, x: Any) -> Value:
+        if isinstance(x, Piece):
+            return self._piece(x, f"{x.origin}.{x.index}")
         if not isinstance(x, Value):
             raise UnsupportedLayerError(
                 f"node {node.name!r} uses {x!r} where symcnn expects a tensor"
@@ -354,6 +363,79 @@ class Converter:
             raise ShapeError(f"{where}: {err}") from None
         return self._add(node, node.name, layer, [x])
 
+    # -- axes ----------------------------------------------------------------------------
+    def _axis_call(
+        self, node: Any, what: str, op: str, args: Sequence[Any], kwargs: Mapping[str, Any]
+    ) -> Any:
+        """``permute`` (varargs), ``squeeze`` (no dim: every size-1 axis), ``chunk``, ``split``."""
+        where = f"{what} at node {node.name!r}"
+        x, rest = self._tensor(node, args[0]), list(args[1:])
+        try:
+            if op == "permute":
+                dims = rest[0] if len(rest) == 1 and isinstance(rest[0], (tuple, list)) else rest
+                return self._add(node, node.name, sl.Permute(*kwargs.get("dims", dims)), [x])
+            dim = rest[1] if len(rest) > 1 else kwargs.get("dim", 0 if op != "squeeze" else None)
+            if op == "squeeze":
+                dim = rest[0] if rest else dim
+                if dim is None:
+                    if not all(s.is_Integer for s in x.shape):
+                        raise UnsupportedLayerError(
+                            f"x.squeeze() of {x.shape} removes the axes of size 1, which "
+                            "depends on the symbolic sizes; name the axes: x.squeeze(dim)"
+                        )
+                    dim = tuple(i + 1 for i, s in enumerate(x.shape) if s == 1)
+                    if not dim:
+                        return x
+                return self._add(node, node.name, sl.Squeeze(dim), [x])
+            (count,) = rest[:1] or [
+                v
+                for k, v in kwargs.items()
+                if k in ("chunks", "split_size", "split_size_or_sections")
+            ]
+            axis = sl.axes.axis_of(sl.Narrow(dim, 0, 1), "dim", dim, x.shape)
+            cut = sl.axes.chunk_bounds if op == "chunk" else sl.axes.split_bounds
+            bounds = cut(x.shape[axis], count)
+        except UnsupportedLayerError as err:
+            raise UnsupportedLayerError(f"{where}: {err}") from None
+        except (ShapeError, TypeError, ValueError) as err:
+            raise ShapeError(f"{where}: {err}") from None
+        return tuple(Piece(x, dim, a, n, node.name, i) for i, (a, n) in enumerate(bounds))
+
+    def _piece(self, piece: Piece, name: str) -> Value:
+        """A piece of a chunk or split as a Narrow node, made once, on first use."""
+        key = (piece.origin, piece.index)
+        if key not in self.pieces:
+            layer = sl.Narrow(piece.dim, piece.start, piece.length)
+            self.pieces[key] = Value(name, self.builder.add(name, layer, [piece.source.node]))
+        return self.pieces[key]
+
+    def _slice(self, node: Any, x: Value, index: Any) -> Value:
+        """``x[:, a:b]``, ``x[..., 1:-1]``: a Narrow per sliced axis, chained."""
+        items = index if isinstance(index, tuple) else (index,)
+        rank = len(x.shape) + 1
+        dots = [i for i, item in enumerate(items) if item is Ellipsis]
+        if len(dots) == 1:
+            k = dots[0]
+            items = (*items[:k], *(slice(None),) * (rank - len(items) + 1), *items[k + 1 :])
+        where = f"indexing at node {node.name!r} ({show(x)}[{index!r}])"
+        if len(items) > rank or not all(isinstance(item, slice) for item in items):
+            raise UnsupportedLayerError(
+                f"{where} has no symcnn rule; symcnn maps slices with steps of 1, one `:` "
+                "or `a:b` per axis, such as x[:, a:b] (no integers, None or tensors)"
+            )
+        layers: list[Layer] = []
+        try:
+            for dim, item in enumerate(items):
+                size = x.shape[dim - 1] if dim else None
+                bounds = _slice_bounds(item, size)
+                if bounds is not None:
+                    layers.append(sl.Narrow(dim, *bounds))
+        except (ShapeError, UnsupportedLayerError) as err:
+            raise type(err)(f"{where}: {err}") from None
+        if not layers:
+            return x
+        return self._chain(node, node.name, layers, [x])[0]
+
     # -- sizes ---------------------------------------------------------------------------
     def _size_query(self, node: Any, what: str, args: Sequence[Any]) -> Any:
         x = self._tensor(node, args[0])
@@ -367,7 +449,10 @@ class Converter:
     def _getitem(self, node: Any, args: Sequence[Any]) -> Any:
         seq, index = args
         if isinstance(seq, tuple) and not isinstance(seq, Shape):
-            return seq[index]
+            item = seq[index]
+            return self._piece(item, node.name) if isinstance(item, Piece) else item
+        if isinstance(seq, (Value, Piece)):
+            return self._slice(node, self._tensor(node, seq), index)
         raise UnsupportedLayerError(
             f"indexing at node {node.name!r} ({show(seq)}[{index!r}]) has no symcnn rule"
         )
@@ -398,7 +483,37 @@ class Converter:
             return {k: self._arg(v) for k, v in value.items()}
         if type(value).__name__ == "Size":
             return tuple(value)
+        if isinstance(value, slice):
+            return slice(self._arg(value.start), self._arg(value.stop), self._arg(value.step))
         return value
+
+
+def _slice_bounds(item: slice, size: Any) -> tuple[Any, Any] | None:
+    """(start, length) of the slice ``item`` of an axis of ``size``; None for all of it.
+
+    Python's rules: a negative bound counts from the end, and with numbers both are clipped
+    to the axis. With a symbolic size, :class:`~symcnn.layers.Narrow`'s conditions keep the
+    slice inside the axis instead of clipping. ``size`` None is the batch axis.
+    """
+    if item.step not in (None, 1):
+        raise UnsupportedLayerError(f"a slice step of {item.step!r} has no symcnn rule")
+    if any(isinstance(b, (Value, Piece, _Batch)) for b in (item.start, item.stop)):
+        raise UnsupportedLayerError("slice bounds must be sizes, not tensors or the batch size")
+    if size is None:
+        if item.start in (None, 0) and item.stop is None:
+            return None
+        raise ShapeError("slicing the batch axis has no per-sample shape")
+    start = sympy.Integer(0) if item.start is None else sympy.sympify(item.start)
+    stop = size if item.stop is None else sympy.sympify(item.stop)
+    start = size + start if start.is_negative else start
+    stop = size + stop if stop.is_negative else stop
+    if size.is_Integer and start.is_Integer and stop.is_Integer:
+        start, stop = min(max(start, 0), size), min(max(stop, 0), size)
+        if stop <= start:
+            raise ShapeError(f"the slice {item} of an axis of size {size} is empty")
+    if start == 0 and stop == size:
+        return None
+    return start, sympy.factor_terms(stop - start)
 
 
 def _as_shapes(value: Any) -> Any:

@@ -20,7 +20,7 @@ from ...errors import UnsupportedLayerError
 from ...layers.base import Layer
 from .modules import integral
 
-__all__ = ["ACTIVATIONS", "BY_NAME", "Call", "calls"]
+__all__ = ["ACTIVATIONS", "AXIS_CALLS", "BY_NAME", "Call", "calls"]
 
 
 @dataclass(frozen=True)
@@ -197,7 +197,29 @@ def calls(torch: ModuleType) -> tuple[dict[Any, Call], dict[str, Call]]:
     functions[torch.mean] = methods["mean"] = mean
     for name in ("contiguous", "clone", "detach"):
         methods[name] = same
+    _axis_calls(torch, functions, methods)
     return functions, methods
+
+
+#: Axis calls whose arguments need the input's shape (varargs, a count of pieces): the
+#: walk's own (:meth:`~.convert.Converter._axis_call`), by the name it dispatches on.
+AXIS_CALLS = ("permute", "squeeze", "chunk", "split")
+
+
+def _axis_calls(torch: ModuleType, functions: dict[Any, Call], methods: dict[str, Call]) -> None:
+    """The axis calls a signature binds: transpose, its aliases, unsqueeze, narrow."""
+    transpose = Call(_sig("input, dim0, dim1"), sl.Transpose)
+    swapaxes = Call(_sig("input, axis0, axis1"), lambda axis0, axis1: sl.Transpose(axis0, axis1))
+    for name, call in (
+        ("transpose", transpose),
+        ("swapdims", transpose),
+        ("swapaxes", swapaxes),
+        ("unsqueeze", Call(_sig("input, dim"), sl.Unsqueeze)),
+        ("narrow", Call(_sig("input, dim, start, length"), sl.Narrow)),
+    ):
+        methods[name] = call
+        if hasattr(torch, name):
+            functions[getattr(torch, name)] = call
 
 
 def _pool_indices() -> Layer:

@@ -16,7 +16,7 @@ import sympy
 from ...errors import UnsupportedLayerError
 from ...symbolic.shape import Shape
 
-__all__ = ["BATCH", "Value", "leaves", "name_of", "number", "qualified", "show"]
+__all__ = ["BATCH", "Piece", "Value", "leaves", "name_of", "number", "qualified", "show"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,23 @@ class Value:
 
     node: str
     shape: Shape
+
+
+@dataclass(frozen=True, slots=True)
+class Piece:
+    """One piece of ``x.chunk(...)`` or ``x.split(...)``, not yet a builder node.
+
+    The call returns a tuple of pieces; a piece becomes a :class:`~symcnn.layers.Narrow`
+    node of ``source`` when it is used (fx's ``getitem`` on the tuple, or the tuple passed
+    on whole), so unused pieces add nothing. ``origin`` is the call's fx node name.
+    """
+
+    source: Value
+    dim: int
+    start: sympy.Expr
+    length: sympy.Expr
+    origin: str
+    index: int
 
 
 class _Batch:
