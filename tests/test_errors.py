@@ -511,9 +511,9 @@ def test_unsupported_torch_module_and_call_are_named(torch):
         def forward(self, x):
             return torch.sort(x, dim=1).values
 
-    class Permute(nn.Module):
+    class Roll(nn.Module):
         def forward(self, x):
-            return x.permute(0, 2, 3, 1)
+            return x.roll(1, 2)
 
     class Branchy(nn.Module):
         def forward(self, x):
@@ -526,7 +526,7 @@ def test_unsupported_torch_module_and_call_are_named(torch):
             r"symcnn rule$",
         ),
         (Sort(), r"^torch\.sort at node 'sort' has no symcnn rule; its input is 3×H×W"),
-        (Permute(), r"^Tensor\.permute at node 'permute' has no symcnn rule"),
+        (Roll(), r"^Tensor\.roll at node 'roll' has no symcnn rule"),
         (Branchy(), r"^torch\.fx cannot trace Branchy: TraceError"),
         (
             nn.Sequential(nn.Conv2d(3, 3, 3, padding_mode="reflect")),

@@ -512,6 +512,10 @@ TORCHVISION = {
     "efficientnet_b0": [(224, 224), (37, 50)],
     "mobilenet_v3_large": [(224, 224), (61, 90)],
     "mobilenet_v3_small": [(224, 224), (45, 77)],
+    "shufflenet_v2_x0_5": [(224, 224), (193, 257)],
+    "shufflenet_v2_x1_0": [(224, 224), (193, 257)],
+    "shufflenet_v2_x1_5": [(224, 224), (193, 257)],
+    "shufflenet_v2_x2_0": [(224, 224), (193, 257)],
 }
 
 
