@@ -5,7 +5,20 @@ them from there, so a new layer is public once its family module exports it
 (docs/ARCHITECTURE.md, "Where to add things").
 """
 
-from . import axes, conv, elementwise, input, linear, merge, norm, pool, reduce, resample, reshape
+from . import (
+    axes,
+    conv,
+    elementwise,
+    input,
+    linear,
+    merge,
+    norm,
+    param,
+    pool,
+    reduce,
+    resample,
+    reshape,
+)
 from .axes import *  # noqa: F403
 from .base import Layer
 from .conv import *  # noqa: F403
@@ -14,6 +27,7 @@ from .input import *  # noqa: F403
 from .linear import *  # noqa: F403
 from .merge import *  # noqa: F403
 from .norm import *  # noqa: F403
+from .param import *  # noqa: F403
 from .pool import *  # noqa: F403
 from .reduce import *  # noqa: F403
 from .resample import *  # noqa: F403
@@ -27,6 +41,7 @@ __all__ += input.__all__
 __all__ += linear.__all__
 __all__ += merge.__all__
 __all__ += norm.__all__
+__all__ += param.__all__
 __all__ += pool.__all__
 __all__ += reduce.__all__
 __all__ += resample.__all__

@@ -23,8 +23,9 @@ from ...layers.base import Layer
 from ...symbolic.shape import Shape
 from .functions import AXIS_CALLS, BY_NAME, Call, calls
 from .modules import layer_from_module, module_kind
+from .params import Params
 from .rules import UserRules, as_layers
-from .values import BATCH, Piece, Value, _Batch, leaves, name_of, number, qualified, show
+from .values import BATCH, Param, Piece, Value, _Batch, leaves, name_of, number, qualified, show
 
 __all__ = ["Converter"]
 
@@ -44,6 +45,7 @@ class Converter:
         self.owner_of_param: dict[int, str] = {}
         self.calls: dict[str, int] = {}
         self.pieces: dict[tuple[str, int], Value] = {}
+        self.params = Params(torch, traced)
         self.axis_functions = {getattr(torch, op): op for op in AXIS_CALLS if hasattr(torch, op)}
 
     def network(self, shapes: list[tuple[Any, ...]]) -> Network:
@@ -114,11 +116,7 @@ class Converter:
         if node.op == "call_module":
             return self._module(node, args, kwargs)
         if node.op == "get_attr":
-            raise UnsupportedLayerError(
-                f"node {node.name!r} reads the parameter or buffer {node.target!r} directly "
-                "(a functional layer such as F.conv2d(x, self.weight)); symcnn maps modules "
-                "and parameter-free calls only"
-            )
+            return self.params.read(node)
         target = node.target
         call: Call | None
         if node.op == "call_method":
@@ -159,6 +157,13 @@ class Converter:
                 return self._axis_call(node, f"torch.{op}", op, args, kwargs)
             call = self.functions.get(target) or BY_NAME.get(qualified(target))
         if call is None:
+            used = [a for a in leaves((args, kwargs)) if isinstance(a, Param)]
+            if used:
+                raise UnsupportedLayerError(
+                    f"{what} at node {node.name!r} reads the parameter or buffer "
+                    f"{used[0].target!r} directly and has no symcnn rule; symcnn maps a "
+                    "module's own tensors in x * w, F.layer_norm and F.linear"
+                )
             raise UnsupportedLayerError(
                 f"{what} at node {node.name!r} has no symcnn rule; "
                 f"{self._shapes_of(args)}supported calls are listed in symcnn.frontends.torch"
@@ -174,6 +179,9 @@ class Converter:
             raise ShapeError(f"{where}: {err}") from None
         if layer is None:
             return self._tensor(node, x)
+        used = [v for v in bound.values() if isinstance(v, Param)]
+        if used:  # one layer object per set of tensors: read twice, counted once
+            layer = self.params.layer(where, layer, used)
         return self._add(node, node.name, layer, [x])
 
     def _module(self, node: Any, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
@@ -317,6 +325,15 @@ class Converter:
         return x
 
     def _arith(self, node: Any, op: str, args: Sequence[Any]) -> Any:
+        params = [a for a in args if isinstance(a, Param)]
+        if params:
+            tensors = [a for a in args if isinstance(a, (Value, Piece))]
+            if op != "mul" or len(args) != 2 or len(params) != 1 or len(tensors) != 1:
+                raise UnsupportedLayerError(
+                    f"{op} at node {node.name!r} of {', '.join(show(a) for a in args)} has "
+                    "no symcnn rule; symcnn maps a tensor times a module's tensor, x * w"
+                )
+            return self._add(node, node.name, self.params.scale(node, params[0]), tensors)
         if not any(isinstance(a, Value) for a in args):
             return self._size_arith(node, operator.add if op == "add" else operator.mul, args)
         if len(args) != 2 or not all(isinstance(a, Value) for a in args):
@@ -338,10 +355,12 @@ class Converter:
             raise ShapeError(f"torch.cat at node {node.name!r}: {err}") from None
         return self._add(node, node.name, layer, tensors)
 
-    def _view(self, node: Any, method: str, args: Sequence[Any]) -> Value:
+    def _view(self, node: Any, method: str, args: Sequence[Any]) -> Any:
         x, *sizes = args
         if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
             sizes = list(sizes[0])
+        if isinstance(x, Param):
+            return self.params.view(node, x, method, sizes)
         shape = self._tensor(node, x).shape
         where = f"x.{method} at node {node.name!r}"
         if not sizes or sizes[0] is not BATCH and sizes[0] != -1:

@@ -16,9 +16,10 @@ from types import ModuleType
 from typing import Any
 
 from ... import layers as sl
-from ...errors import UnsupportedLayerError
+from ...errors import ShapeError, UnsupportedLayerError
 from ...layers.base import Layer
 from .modules import integral
+from .params import weights
 
 __all__ = ["ACTIVATIONS", "AXIS_CALLS", "BY_NAME", "Call", "calls"]
 
@@ -71,7 +72,7 @@ def _sig(spec: str) -> tuple[tuple[str, Any], ...]:
         elif default in _LITERALS:
             value = _LITERALS[default]
         else:
-            value = float(default) if "." in default else int(default)
+            value = float(default) if "." in default or "e" in default else int(default)
         out.append((name, value))
     return tuple(out)
 
@@ -184,6 +185,7 @@ def calls(torch: ModuleType) -> tuple[dict[Any, Call], dict[str, Call]]:
         _interpolate,
     )
     functions[F.pad] = Call(_sig("input, pad, mode='constant', value=None"), _pad)
+    _weighted(F, functions)
     dropout = Call(_sig("input, p=0.5, training=True, inplace=False"), lambda **_: None)
     for name in ("dropout", "dropout1d", "dropout2d", "dropout3d", "alpha_dropout"):
         if hasattr(F, name):
@@ -220,6 +222,47 @@ def _axis_calls(torch: ModuleType, functions: dict[Any, Call], methods: dict[str
         methods[name] = call
         if hasattr(torch, name):
             functions[getattr(torch, name)] = call
+
+
+def _weighted(F: ModuleType, functions: dict[Any, Call]) -> None:  # noqa: N803
+    """Functional layers whose weights are a module's parameters, and ``F.normalize``.
+
+    ``F.conv2d(x, self.weight)`` stays refused until the tests that pin its refusal move.
+    """
+    functions[F.layer_norm] = Call(
+        _sig("input, normalized_shape, weight=None, bias=None, eps=1e-05"), _layer_norm
+    )
+    functions[F.linear] = Call(_sig("input, weight, bias=None"), _linear)
+    functions[F.normalize] = Call(_sig("input, p=2.0, dim=1, eps=1e-12, out=None"), _normalize)
+
+
+def _layer_norm(normalized_shape: Any, weight: Any, bias: Any, eps: Any) -> Layer:
+    shape = normalized_shape
+    shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
+    weights("weight", weight, shape)
+    weights("bias", bias, shape)
+    if weight is None and bias is not None:
+        raise UnsupportedLayerError(
+            "F.layer_norm with a bias but no weight has no symcnn rule (nn.LayerNorm "
+            "has both or neither)"
+        )
+    return sl.LayerNorm(
+        shape, eps=eps, elementwise_affine=weight is not None, bias=bias is not None
+    )
+
+
+def _linear(weight: Any, bias: Any) -> Layer:
+    shape = weights("weight", weight, None)
+    if shape is None or len(shape) != 2:
+        raise ShapeError(f"the weight of F.linear must have 2 axes (out, in), got {weight!r}")
+    weights("bias", bias, shape[:1])
+    return sl.Linear(shape[1], shape[0], bias=bias is not None)
+
+
+def _normalize(p: Any, dim: Any, eps: Any, out: Any) -> Layer:
+    if out is not None:
+        raise UnsupportedLayerError("F.normalize(..., out=tensor) writes into a tensor")
+    return sl.Normalize(p, dim, eps)
 
 
 def _pool_indices() -> Layer:

@@ -16,7 +16,7 @@ import sympy
 from ...errors import UnsupportedLayerError
 from ...symbolic.shape import Shape
 
-__all__ = ["BATCH", "Piece", "Value", "leaves", "name_of", "number", "qualified", "show"]
+__all__ = ["BATCH", "Param", "Piece", "Value", "leaves", "name_of", "number", "qualified", "show"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +25,31 @@ class Value:
 
     node: str
     shape: Shape
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class Param:
+    """A module's own tensor read in the traced code (``self.weight``), not yet a node.
+
+    ``target`` is its qualified name (``features.1.0.layer_scale``), by which it is counted
+    once; ``tensor`` the value as read, after any ``view`` or ``reshape`` of it. Its shape
+    is the tensor's whole shape: a parameter has no batch axis. It becomes part of the
+    layer that uses it (:mod:`.params`): a :class:`~symcnn.layers.Scale` for ``x * w``,
+    the weights of ``F.layer_norm`` or ``F.linear``.
+    """
+
+    target: str
+    tensor: Any
+    learned: bool  # a parameter; False for a buffer
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The tensor's torch shape, as Python ints."""
+        return tuple(int(s) for s in self.tensor.shape)
+
+    def __repr__(self) -> str:
+        what = "parameter" if self.learned else "buffer"
+        return f"{what} {self.target!r} of shape {self.shape}"
 
 
 @dataclass(frozen=True, slots=True)
