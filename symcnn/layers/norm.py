@@ -152,18 +152,22 @@ class _BatchNorm(_RunningStats):
 
 
 @dataclass(frozen=True, slots=True, repr=False)
-class BatchNorm1d(_BatchNorm):
+class _BatchNormFields(_BatchNorm):
+    """``torch.nn.BatchNormNd``'s constructor arguments, shared by every rank."""
+
+    num_features: Any
+    eps: float = 1e-5
+    momentum: float | None = 0.1
+    affine: bool = True
+    track_running_stats: bool = True
+    bias: bool = True
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class BatchNorm1d(_BatchNormFields):
     r"""``torch.nn.BatchNorm1d(num_features, eps, momentum, affine, ...)`` on (C,) or (C, L).
 
-    Notes
-    -----
-    Parameters :math:`2C` (weight and bias; :math:`C` with ``bias=False``, torch's
-    keyword-only argument) when ``affine``; buffers :math:`2C + 1` (running mean and
-    variance, and the step counter ``num_batches_tracked``) when ``track_running_stats``.
-    Products 0; elementwise one multiplication per element (the scaling by ``1/σ``, fused
-    with the weight), the statistics not counted. Torch's rule that training needs more
-    than one value per channel is a rule on the batch, which per-sample shapes do not
-    model.
+    Parameters, buffers and counts as :class:`BatchNorm2d`'s, on this rank.
 
     Examples
     --------
@@ -175,16 +179,9 @@ class BatchNorm1d(_BatchNorm):
     ranks = (1, 2)
     shapes = "(C,) or (C, L)"
 
-    num_features: Any
-    eps: float = 1e-5
-    momentum: float | None = 0.1
-    affine: bool = True
-    track_running_stats: bool = True
-    bias: bool = True
-
 
 @dataclass(frozen=True, slots=True, repr=False)
-class BatchNorm2d(_BatchNorm):
+class BatchNorm2d(_BatchNormFields):
     r"""``torch.nn.BatchNorm2d(num_features, eps, momentum, affine, ...)`` on (C, H, W).
 
     Notes
@@ -208,27 +205,12 @@ class BatchNorm2d(_BatchNorm):
     ranks = (3,)
     shapes = "(C, H, W)"
 
-    num_features: Any
-    eps: float = 1e-5
-    momentum: float | None = 0.1
-    affine: bool = True
-    track_running_stats: bool = True
-    bias: bool = True
-
 
 @dataclass(frozen=True, slots=True, repr=False)
-class BatchNorm3d(_BatchNorm):
+class BatchNorm3d(_BatchNormFields):
     r"""``torch.nn.BatchNorm3d(num_features, eps, momentum, affine, ...)`` on (C, D, H, W).
 
-    Notes
-    -----
-    Parameters :math:`2C` (weight and bias; :math:`C` with ``bias=False``, torch's
-    keyword-only argument) when ``affine``; buffers :math:`2C + 1` (running mean and
-    variance, and the step counter ``num_batches_tracked``) when ``track_running_stats``.
-    Products 0; elementwise one multiplication per element (the scaling by ``1/σ``, fused
-    with the weight), the statistics not counted. Torch's rule that training needs more
-    than one value per channel is a rule on the batch, which per-sample shapes do not
-    model.
+    Parameters, buffers and counts as :class:`BatchNorm2d`'s, on this rank.
 
     Examples
     --------
@@ -239,13 +221,6 @@ class BatchNorm3d(_BatchNorm):
     input_rank = 4
     ranks = (4,)
     shapes = "(C, D, H, W)"
-
-    num_features: Any
-    eps: float = 1e-5
-    momentum: float | None = 0.1
-    affine: bool = True
-    track_running_stats: bool = True
-    bias: bool = True
 
 
 class _InstanceNorm(_RunningStats):
@@ -280,16 +255,22 @@ class _InstanceNorm(_RunningStats):
 
 
 @dataclass(frozen=True, slots=True, repr=False)
-class InstanceNorm1d(_InstanceNorm):
+class _InstanceNormFields(_InstanceNorm):
+    """``torch.nn.InstanceNormNd``'s constructor arguments, shared by every rank."""
+
+    num_features: Any
+    eps: float = 1e-5
+    momentum: float | None = 0.1
+    affine: bool = False
+    track_running_stats: bool = False
+    bias: bool = True
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class InstanceNorm1d(_InstanceNormFields):
     r"""``torch.nn.InstanceNorm1d(num_features, eps, momentum, affine, ...)`` on (C, L).
 
-    Notes
-    -----
-    Parameters :math:`2C` (:math:`C` with ``bias=False``) when ``affine``; buffers
-    :math:`2C + 1` when ``track_running_stats`` (both off by default, as in torch).
-    Products 0; elementwise one multiplication per element (the scaling by ``1/σ``, fused
-    with the weight), the statistics not counted. The input's channels must equal
-    ``num_features`` only when ``affine`` or ``track_running_stats`` (torch's rule).
+    Parameters, buffers and counts as :class:`InstanceNorm2d`'s, on this rank.
 
     Examples
     --------
@@ -301,16 +282,9 @@ class InstanceNorm1d(_InstanceNorm):
     ranks = (2,)
     shapes = "(C, L)"
 
-    num_features: Any
-    eps: float = 1e-5
-    momentum: float | None = 0.1
-    affine: bool = False
-    track_running_stats: bool = False
-    bias: bool = True
-
 
 @dataclass(frozen=True, slots=True, repr=False)
-class InstanceNorm2d(_InstanceNorm):
+class InstanceNorm2d(_InstanceNormFields):
     r"""``torch.nn.InstanceNorm2d(num_features, eps, momentum, affine, ...)`` on (C, H, W).
 
     Notes
@@ -331,25 +305,12 @@ class InstanceNorm2d(_InstanceNorm):
     ranks = (3,)
     shapes = "(C, H, W)"
 
-    num_features: Any
-    eps: float = 1e-5
-    momentum: float | None = 0.1
-    affine: bool = False
-    track_running_stats: bool = False
-    bias: bool = True
-
 
 @dataclass(frozen=True, slots=True, repr=False)
-class InstanceNorm3d(_InstanceNorm):
+class InstanceNorm3d(_InstanceNormFields):
     r"""``torch.nn.InstanceNorm3d(num_features, eps, momentum, affine, ...)`` on (C, D, H, W).
 
-    Notes
-    -----
-    Parameters :math:`2C` (:math:`C` with ``bias=False``) when ``affine``; buffers
-    :math:`2C + 1` when ``track_running_stats`` (both off by default, as in torch).
-    Products 0; elementwise one multiplication per element (the scaling by ``1/σ``, fused
-    with the weight), the statistics not counted. The input's channels must equal
-    ``num_features`` only when ``affine`` or ``track_running_stats`` (torch's rule).
+    Parameters, buffers and counts as :class:`InstanceNorm2d`'s, on this rank.
 
     Examples
     --------
@@ -360,13 +321,6 @@ class InstanceNorm3d(_InstanceNorm):
     input_rank = 4
     ranks = (4,)
     shapes = "(C, D, H, W)"
-
-    num_features: Any
-    eps: float = 1e-5
-    momentum: float | None = 0.1
-    affine: bool = False
-    track_running_stats: bool = False
-    bias: bool = True
 
 
 @dataclass(frozen=True, slots=True, repr=False)
