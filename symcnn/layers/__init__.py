@@ -13,6 +13,7 @@ from . import (
     linear,
     merge,
     norm,
+    pad,
     param,
     pool,
     reduce,
@@ -27,6 +28,7 @@ from .input import *  # noqa: F403
 from .linear import *  # noqa: F403
 from .merge import *  # noqa: F403
 from .norm import *  # noqa: F403
+from .pad import *  # noqa: F403
 from .param import *  # noqa: F403
 from .pool import *  # noqa: F403
 from .reduce import *  # noqa: F403
@@ -41,6 +43,7 @@ __all__ += input.__all__
 __all__ += linear.__all__
 __all__ += merge.__all__
 __all__ += norm.__all__
+__all__ += pad.__all__
 __all__ += param.__all__
 __all__ += pool.__all__
 __all__ += reduce.__all__

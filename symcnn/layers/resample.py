@@ -1,17 +1,14 @@
-"""Layers that set a map's size directly: adaptive pooling (1-3 d), ``Upsample``, ``ZeroPad2d``."""
+"""Layers that set a map's size directly: adaptive pooling (1-3 d), ``Upsample``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import sympy
-
-from ..errors import ShapeError, UnsupportedLayerError
+from ..errors import ShapeError
 from ..symbolic.shape import Shape, as_size
-from ..validity.condition import Condition, at_least
+from ..validity.condition import Condition
 from .base import Field, Layer, choice, flag, positive, refuse, tuple_of
-from .conv import axis_names
 
 __all__ = [
     "AdaptiveAvgPool1d",
@@ -21,7 +18,6 @@ __all__ = [
     "AdaptiveMaxPool2d",
     "AdaptiveMaxPool3d",
     "Upsample",
-    "ZeroPad2d",
 ]
 
 
@@ -222,62 +218,3 @@ class Upsample(Layer):
         return Shape(
             (x.channels, *(i * s for i, s in zip(x.spatial, self.scale_factor, strict=True)))
         )
-
-
-@dataclass(frozen=True, slots=True, repr=False)
-class ZeroPad2d(Layer):
-    """``torch.nn.ZeroPad2d(padding)``: an int, (left, right, top, bottom) or (left, right).
-
-    Negative padding crops, as in PyTorch; the padded map must keep at least one row and
-    one column. Two values pad the width only, as in PyTorch (which pads the last axes,
-    two values per axis, and none for an empty tuple); six or eight would pad the channels
-    or the batch, which symcnn does not model.
-
-    Examples
-    --------
-    >>> ZeroPad2d((1, 2, 0, 3)).output_shape(Shape((3, 5, 5)))
-    Shape((3, 8, 8))
-    """
-
-    mirrors_torch = True
-
-    kind = "pad"
-    input_rank = 3
-    repr_positional = 1
-
-    padding: Any
-
-    def __post_init__(self) -> None:
-        value = self.padding
-        if not isinstance(value, (tuple, list)):
-            self._set("padding", (as_size(value, "padding"),) * 4)
-            return
-        if len(value) in (6, 8):
-            raise UnsupportedLayerError(
-                f"ZeroPad2d: padding={tuple(value)!r} pads the "
-                f"{'channel' if len(value) == 6 else 'batch'} axis too, which symcnn does "
-                "not model (give 4 values: left, right, top, bottom)"
-            )
-        if len(value) not in (0, 2, 4):
-            refuse(self, "padding", "needs 4 values (left, right, top, bottom) or 2", value)
-        sides = tuple(as_size(v, "padding") for v in value)
-        self._set("padding", sides + (sympy.Integer(0),) * (4 - len(sides)))
-
-    def receptive(self, field: Field, jump: Field) -> tuple[Field | None, Field | None]:
-        return field, jump
-
-    def _sizes(self, x: Shape) -> tuple[sympy.Expr, sympy.Expr]:
-        left, right, top, bottom = self.padding
-        height, width = x.spatial
-        return height + top + bottom, width + left + right
-
-    def input_conditions(self, *inputs: Shape) -> tuple[Condition, ...]:
-        (x,) = inputs
-        return tuple(
-            at_least(size, 1, f"the padded {axis} must be at least 1", f"padded {axis}")
-            for axis, size in zip(axis_names(2), self._sizes(x), strict=True)
-        )
-
-    def output_shape(self, *inputs: Shape) -> Shape:
-        (x,) = inputs
-        return Shape((x.channels, *self._sizes(x)))
