@@ -3,7 +3,8 @@
 Dimensions are PyTorch's, counting the batch axis as 0, so that a layer reads as the call
 it mirrors (``torch.transpose(x, 1, 2)`` is ``Transpose(1, 2)``); symcnn shapes are per
 sample, so no layer here may move, slice or remove the batch axis. None of them computes:
-no parameters, no products, no elementwise work. ``x.chunk`` and ``x.split`` are pieces
+no parameters, no products, no elementwise work (``x.expand`` is a view, ``x.repeat`` a
+copy). ``x.chunk`` and ``x.split`` are pieces
 cut with :class:`Narrow`; :func:`chunk_bounds` and :func:`split_bounds` give their bounds
 as PyTorch computes them.
 """
@@ -20,7 +21,7 @@ from ..symbolic.shape import Shape, as_size
 from ..validity.condition import Condition, at_least, equal
 from .base import Field, Layer, positive, refuse
 
-__all__ = ["Narrow", "Permute", "Squeeze", "Transpose", "Unsqueeze"]
+__all__ = ["Expand", "Narrow", "Permute", "Repeat", "Squeeze", "Transpose", "Unsqueeze"]
 
 
 def _int(layer: Layer, name: str, value: Any) -> int:
@@ -290,6 +291,132 @@ class Squeeze(Layer):
 
     def describe(self) -> str:
         return f"x.squeeze({self.dim})"
+
+
+def _per_sample_sizes(layer: Layer, sizes: tuple[Any, ...], batch: int) -> tuple[Any, ...]:
+    """``sizes`` as given to ``x.expand`` or ``x.repeat``: the batch's first, then one each."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = tuple(sizes[0])
+    if not sizes or isinstance(sizes[0], bool) or sizes[0] != batch:
+        refuse(
+            layer,
+            "sizes",
+            f"must start with {batch}, the batch axis's: symcnn shapes are per sample",
+            sizes,
+        )
+    return sizes
+
+
+def _count_axes(layer: Layer, x: Shape) -> None:
+    count = len(layer.sizes) - 1  # type: ignore[attr-defined]
+    if count != len(x):
+        raise ShapeError(
+            f"{type(layer).__name__} gives {count} size(s) after the batch's, but the input "
+            f"has {len(x)} axes per sample (more would add axes before the batch axis; "
+            "PyTorch refuses fewer)"
+        )
+
+
+@dataclass(frozen=True, slots=True, repr=False, init=False)
+class Expand(Layer):
+    """``x.expand(-1, *sizes)``: stretch axes of size 1, a view; -1 keeps an axis.
+
+    The first size is the batch axis's and must be -1 (``x.expand(x.size(0), ...)`` and
+    ``x.expand_as(y)`` read so in the walk). An axis of size 1 takes the size asked; any
+    other axis must already have it, a condition where its size is symbolic (PyTorch takes
+    a literal 1 only). Nothing is computed.
+
+    Examples
+    --------
+    >>> Expand(-1, 64, 7, 7).output_shape(Shape((64, 1, 1)))
+    Shape((64, 7, 7))
+    >>> Expand(-1, -1, 5).describe()
+    'x.expand(-1, -1, 5)'
+    """
+
+    kind: ClassVar[str] = "expand"
+
+    sizes: tuple[Any, ...]
+
+    def __init__(self, *sizes: Any) -> None:
+        object.__setattr__(self, "sizes", sizes)
+        sizes = _per_sample_sizes(self, sizes, -1)
+        rest = tuple(
+            -1 if type(s) is int and s == -1 else as_size(s, "Expand size") for s in sizes[1:]
+        )
+        object.__setattr__(self, "sizes", (-1, *rest))
+        self._validate()
+
+    def hyper_conditions(self) -> tuple[Condition, ...]:
+        return positive(tuple(s for s in self.sizes[1:] if s != -1), "Expand size")
+
+    def input_conditions(self, *inputs: Shape) -> tuple[Condition, ...]:
+        (x,) = inputs
+        _count_axes(self, x)
+        return tuple(
+            equal(
+                s,
+                t,
+                f"x.expand stretches only axes of size 1; axis {axis} must have the size "
+                "asked already",
+                "input size",
+                "size asked",
+            )
+            for axis, (s, t) in enumerate(zip(x, self.sizes[1:], strict=True))
+            if t != -1 and s != 1
+        )
+
+    def output_shape(self, *inputs: Shape) -> Shape:
+        (x,) = inputs
+        _count_axes(self, x)
+        return Shape(s if t == -1 else t for s, t in zip(x, self.sizes[1:], strict=True))
+
+    def receptive(self, field: Field, jump: Field) -> tuple[Field | None, Field | None]:
+        return field, jump
+
+    def describe(self) -> str:
+        return f"x.expand({', '.join(map(str, self.sizes))})"
+
+    def __repr__(self) -> str:
+        return f"Expand({', '.join(map(str, self.sizes))})"
+
+
+@dataclass(frozen=True, slots=True, repr=False, init=False)
+class Repeat(Layer):
+    """``x.repeat(1, *repeats)``: tile each axis ``repeats`` times, a copy.
+
+    The first count is the batch axis's and must be 1: repeating it would change the batch.
+    One count per axis: more would add axes before the batch axis.
+
+    Examples
+    --------
+    >>> Repeat(1, 2, 1, 3).output_shape(Shape((64, 7, 5)))
+    Shape((128, 7, 15))
+    """
+
+    kind: ClassVar[str] = "repeat"
+
+    sizes: tuple[Any, ...]
+
+    def __init__(self, *sizes: Any) -> None:
+        object.__setattr__(self, "sizes", sizes)
+        sizes = _per_sample_sizes(self, sizes, 1)
+        object.__setattr__(self, "sizes", (1, *(as_size(s, "Repeat count") for s in sizes[1:])))
+        self._validate()
+
+    def hyper_conditions(self) -> tuple[Condition, ...]:
+        return positive(tuple(self.sizes[1:]), "Repeat count")
+
+    def output_shape(self, *inputs: Shape) -> Shape:
+        (x,) = inputs
+        _count_axes(self, x)
+        return Shape(s * r for s, r in zip(x, self.sizes[1:], strict=True))
+
+    def describe(self) -> str:
+        return f"x.repeat({', '.join(map(str, self.sizes))})"
+
+    def __repr__(self) -> str:
+        return f"Repeat({', '.join(map(str, self.sizes))})"
 
 
 # -- the pieces of chunk and split, as PyTorch cuts them ------------------------------------

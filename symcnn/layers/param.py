@@ -3,8 +3,9 @@
 Code written with functions rather than modules reads a module's parameters directly:
 ConvNeXt's layer scale ``self.layer_scale * x``, SSD's ``self.scale_weight.view(1, -1, 1,
 1) * F.normalize(x)``. :class:`Scale` is that multiplication, holding the tensor's shape so
-that the parameters are counted where they are used; :class:`Normalize` is the
-``F.normalize`` such code scales.
+that the parameters are counted where they are used, and :class:`ParamOp` the other
+arithmetic (``x + self.bias``, ``x / w``); :class:`Normalize` is the ``F.normalize`` such
+code scales.
 """
 
 from __future__ import annotations
@@ -18,28 +19,96 @@ from ..errors import ShapeError
 from ..symbolic.derivation import Derivation, product
 from ..symbolic.shape import Shape
 from ..validity.condition import Condition, equal
-from .base import Field, Layer, flag, positive, real
+from .base import Field, Layer, choice, flag, positive, real
 
-__all__ = ["Normalize", "Scale"]
+__all__ = ["Normalize", "ParamOp", "Scale"]
+
+
+class _WithTensor(Layer):
+    """The input and a module's tensor ``w`` of torch shape ``shape``, broadcast as torch does.
+
+    ``shape`` is the tensor's whole shape, as ``w.shape`` gives it: a parameter has no
+    batch axis. It broadcasts against the input aligned on the last axis: a (C, 1, 1)
+    tensor meets a (C, H, W) sample, and a (1, C, 1, 1) view of a (C,) weight lines its
+    leading 1 up with the batch axis (a size other than 1 there would change the batch).
+    On each axis a size of 1 stretches to the other's; two other sizes must be equal, a
+    condition where the input's is symbolic (a symbolic size is never taken to be 1).
+    Parameters: ``w``'s elements, once however often it is read (the walk reuses one layer
+    per tensor); with ``learned=False`` (a buffer) they are buffers instead.
+    """
+
+    __slots__ = ()
+    shape: Shape
+    learned: bool
+
+    def hyper_conditions(self) -> tuple[Condition, ...]:
+        return positive(tuple(self.shape), "the tensor's size")
+
+    def _aligned(self, x: Shape) -> tuple[sympy.Expr, ...]:
+        """``shape`` per sample: a leading 1 for the batch axis dropped, 1s prepended."""
+        sizes = tuple(self.shape)
+        if len(sizes) == len(x) + 1:
+            if sizes[0] != 1:
+                raise ShapeError(
+                    f"a tensor of shape {self.shape} has the input's {len(x) + 1} axes with "
+                    f"the batch; its first size must be 1 to broadcast over the batch "
+                    f"(got {sizes[0]})"
+                )
+            sizes = sizes[1:]
+        if len(sizes) > len(x):
+            raise ShapeError(
+                f"a tensor of shape {self.shape} has more axes than the input {x} with its "
+                "batch axis; the result would add axes before the batch"
+            )
+        return (sympy.Integer(1),) * (len(x) - len(sizes)) + sizes
+
+    def input_conditions(self, *inputs: Shape) -> tuple[Condition, ...]:
+        (x,) = inputs
+        return tuple(
+            equal(
+                size,
+                w,
+                f"each size of the tensor of shape {self.shape} must be 1 or the input's "
+                f"there, here axis {axis}",
+                f"input axis {axis}",
+                "tensor size",
+            )
+            for axis, (size, w) in enumerate(zip(x, self._aligned(x), strict=True))
+            if w != 1 and size != 1
+        )
+
+    def output_shape(self, *inputs: Shape) -> Shape:
+        (x,) = inputs
+        aligned = self._aligned(x)
+        if all(w == 1 or s != 1 for s, w in zip(x, aligned, strict=True)):
+            return x
+        return Shape(w if s == 1 else s for s, w in zip(x, aligned, strict=True))
+
+    def params(self, *inputs: Shape) -> Derivation:
+        return product(*self.shape) if self.learned else product(0)
+
+    def buffers(self, *inputs: Shape) -> Derivation:
+        return product(0) if self.learned else product(*self.shape)
+
+    def receptive(self, field: Field, jump: Field) -> tuple[Field | None, Field | None]:
+        return field, jump
+
+    def _shown(self) -> tuple[Any, ...]:
+        return tuple(int(s) if s.is_Integer else s for s in self.shape)
 
 
 @dataclass(frozen=True, slots=True, repr=False, init=False)
-class Scale(Layer):
+class Scale(_WithTensor):
     """``x * w``: the input times a tensor ``w`` of torch shape ``shape``, broadcast.
 
-    ``shape`` is the tensor's whole shape, as ``w.shape`` gives it: a parameter has no
-    batch axis. It broadcasts against the input as torch does, aligned on the last axis:
-    a (C, 1, 1) layer scale multiplies a (C, H, W) sample, and a (1, C, 1, 1) view of a
-    (C,) weight lines its leading 1 up with the batch axis. Every size of ``w`` other than
-    1 must equal the input's there: the tensor scales the input, never stretches it.
+    ConvNeXt's layer scale multiplies a (C, H, W) sample by a (C, 1, 1) parameter. The
+    broadcasting and the counting of ``w`` are :class:`ParamOp`'s.
 
     Notes
     -----
-    Parameters: ``w``'s elements, once however often it is read (the walk reuses one layer
-    per tensor, counted once like any shared layer); with ``learned=False`` (a buffer) they
-    are buffers instead. Products 0 (PyTorch's ``FlopCounterMode`` counts none for an
-    elementwise product); elementwise one multiplication per output element, as
-    :class:`~symcnn.layers.Mul` counts it.
+    Products 0 (PyTorch's ``FlopCounterMode`` counts none for an elementwise product);
+    elementwise one multiplication per output element, as :class:`~symcnn.layers.Mul`
+    counts it.
 
     Examples
     --------
@@ -60,64 +129,76 @@ class Scale(Layer):
         flag(self, "learned")
         self._validate()
 
-    def hyper_conditions(self) -> tuple[Condition, ...]:
-        return positive(tuple(self.shape), "the tensor's size")
-
-    def _aligned(self, x: Shape) -> tuple[sympy.Expr, ...]:
-        """``shape`` per sample: a leading 1 for the batch axis dropped, 1s prepended."""
-        sizes = tuple(self.shape)
-        if len(sizes) == len(x) + 1:
-            if sizes[0] != 1:
-                raise ShapeError(
-                    f"a tensor of shape {self.shape} has the input's {len(x) + 1} axes with "
-                    f"the batch; its first size must be 1 to broadcast over the batch "
-                    f"(got {sizes[0]})"
-                )
-            sizes = sizes[1:]
-        if len(sizes) > len(x):
-            raise ShapeError(
-                f"a tensor of shape {self.shape} has more axes than the input {x} with its "
-                "batch axis; the product would add axes"
-            )
-        return (sympy.Integer(1),) * (len(x) - len(sizes)) + sizes
-
-    def input_conditions(self, *inputs: Shape) -> tuple[Condition, ...]:
-        (x,) = inputs
-        return tuple(
-            equal(
-                size,
-                w,
-                f"each size of the tensor of shape {self.shape} must be 1 or the input's "
-                f"there, here axis {axis}",
-                f"input axis {axis}",
-                "tensor size",
-            )
-            for axis, (size, w) in enumerate(zip(x, self._aligned(x), strict=True))
-            if w != 1
-        )
-
-    def output_shape(self, *inputs: Shape) -> Shape:
-        self._aligned(inputs[0])
-        return inputs[0]
-
-    def params(self, *inputs: Shape) -> Derivation:
-        return product(*self.shape) if self.learned else product(0)
-
-    def buffers(self, *inputs: Shape) -> Derivation:
-        return product(0) if self.learned else product(*self.shape)
-
     def elementwise(self, *inputs: Shape) -> Derivation:
-        return product(inputs[0].numel)
-
-    def receptive(self, field: Field, jump: Field) -> tuple[Field | None, Field | None]:
-        return field, jump
+        return product(self.output_shape(*inputs).numel)
 
     def describe(self) -> str:
-        return f"x * w, w of shape {tuple(int(s) if s.is_Integer else s for s in self.shape)}"
+        return f"x * w, w of shape {self._shown()}"
 
     def __repr__(self) -> str:
-        shown = tuple(int(s) if s.is_Integer else s for s in self.shape)
-        return f"Scale({shown!r}{'' if self.learned else ', learned=False'})"
+        return f"Scale({self._shown()!r}{'' if self.learned else ', learned=False'})"
+
+
+#: ParamOp's operations: how each reads (``w`` the module's tensor), and whether it
+#: multiplies (a division counts as a multiplication).
+PARAM_OPS: dict[str, tuple[str, bool]] = {
+    "add": ("x + w", False),
+    "sub": ("x - w", False),
+    "rsub": ("w - x", False),
+    "div": ("x / w", True),
+    "rdiv": ("w / x", True),
+}
+
+
+@dataclass(frozen=True, slots=True, repr=False, init=False)
+class ParamOp(_WithTensor):
+    """``x + w``, ``x - w``, ``w - x``, ``x / w``, ``w / x``: the input and a module's tensor.
+
+    ``op`` is one of :data:`PARAM_OPS` (``x * w`` is :class:`Scale`); ``w`` has the torch
+    shape ``shape`` and broadcasts against the input as torch does (a (C, 1, 1) bias on a
+    (C, H, W) sample; a size-1 axis of the input stretches to ``w``'s).
+
+    Notes
+    -----
+    Parameters: ``w``'s elements (buffers when ``learned=False``), counted once however
+    often the tensor is read. Products 0; elementwise one division per output element for
+    ``div`` and ``rdiv``, none for the additions.
+
+    Examples
+    --------
+    >>> b = ParamOp("add", (64, 1, 1))
+    >>> b.output_shape(Shape((64, 7, 7))), b.params().value, b.describe()
+    (Shape((64, 7, 7)), 64, 'x + w, w of shape (64, 1, 1)')
+    >>> ParamOp("div", (1, 7, 7)).output_shape(Shape((1, 1, 7)))
+    Shape((1, 7, 7))
+    """
+
+    kind = "param_op"
+    repr_positional = 2
+
+    op: str
+    shape: Shape
+    learned: bool
+
+    def __init__(self, op: str, shape: Any, learned: bool = True) -> None:
+        object.__setattr__(self, "op", op)
+        object.__setattr__(self, "shape", Shape(shape))
+        object.__setattr__(self, "learned", learned)
+        choice(self, "op", tuple(PARAM_OPS))
+        flag(self, "learned")
+        self._validate()
+
+    def elementwise(self, *inputs: Shape) -> Derivation:
+        if not PARAM_OPS[self.op][1]:
+            return product(0)
+        return product(self.output_shape(*inputs).numel)
+
+    def describe(self) -> str:
+        return f"{PARAM_OPS[self.op][0]}, w of shape {self._shown()}"
+
+    def __repr__(self) -> str:
+        learned = "" if self.learned else ", learned=False"
+        return f"ParamOp({self.op!r}, {self._shown()!r}{learned})"
 
 
 @dataclass(frozen=True, slots=True, repr=False)
