@@ -13,6 +13,7 @@ from ..symbolic.shape import Shape, as_size
 from ..symbolic.sizes import conv_output_size_padded, conv_transpose_output_size, same_padding
 from ..validity.condition import Condition, at_least, decidable, divides, equal
 from .base import Field, Layer, choice, positive, tuple_of
+from .pad import mode_conditions
 
 __all__ = [
     "Conv1d",
@@ -23,7 +24,7 @@ __all__ = [
     "ConvTranspose3d",
 ]
 
-# The padding modes PyTorch's convolutions know; symcnn models 'zeros' only.
+# The padding modes PyTorch's convolutions know; the transposed ones take 'zeros' only.
 PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 # PyTorch's order of the spatial axes: (L), (H, W), (D, H, W).
@@ -89,11 +90,6 @@ class _ConvBase(Layer):
 
     def _check_padding_mode(self) -> None:
         choice(self, "padding_mode", PADDING_MODES)
-        if self.padding_mode != "zeros":
-            raise UnsupportedLayerError(
-                f"padding_mode={self.padding_mode!r} is not supported yet: symcnn "
-                "models zero padding only"
-            )
 
     def _coerce_extra(self) -> None:
         """Hook for fields only one kind of convolution has."""
@@ -184,6 +180,8 @@ class _ConvNd(_ConvBase):
             self.pads(),
             strict=True,
         ):
+            # Other modes than zeros are F.pad's before the convolution, with its limits.
+            conds += mode_conditions(self.padding_mode, axis, size, before, after)
             conds.append(
                 at_least(
                     size + before + after,
@@ -291,6 +289,9 @@ class Conv2d(_ConvFields):
     Output size per axis :math:`\lfloor (H + 2p - d(k-1) - 1)/s \rfloor + 1`; parameters
     :math:`C_{out}(C_{in}/g \cdot k_h k_w + 1)` (without the 1 when ``bias=False``);
     products :math:`C_{out} \cdot C_{in}/g \cdot H_{out} W_{out} \cdot k_h k_w`.
+    A ``padding_mode`` other than 'zeros' pads as ``F.pad`` does in that mode, with the
+    same sizes and counts, and adds that mode's rule (:func:`symcnn.layers.pad.mode_conditions`):
+    'reflect' needs the padding smaller than the input, 'circular' at most the input.
 
     Examples
     --------

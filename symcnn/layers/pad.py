@@ -61,9 +61,9 @@ def mode_conditions(
     Found by running ``F.pad`` on every small case (tests/layers/test_pads.py keeps the
     property): 'reflect' needs each side smaller than the input (negative sides crop, as
     in the constant mode); 'circular' wraps around at most once, each side at most the
-    input; 'replicate' takes any amounts; 'constant' (and a convolution's 'zeros') may
-    crop, but a side crops at most the whole input. That the padded size is at least 1 is
-    the caller's rule (a convolution's window rule implies it).
+    input; 'replicate' takes any amounts; 'constant' may crop, but a side crops at most
+    the whole input (a convolution's 'zeros' never crops). That the padded size is at
+    least 1 is the caller's rule (a convolution's window rule implies it).
     """
     conds: list[Condition] = []
     for side in (before, after):
@@ -74,7 +74,7 @@ def mode_conditions(
         elif mode == "circular":
             rule = f"circular padding must be at most the input {axis} (it wraps around once)"
             conds.append(Condition(relation("<=", side, size), rule, values))
-        elif mode in ("constant", "zeros") and side.is_nonnegative is not True:
+        elif mode == "constant" and side.is_nonnegative is not True:
             rule = f"a negative padding crops at most the whole input {axis}"
             conds.append(at_least(size + side, 0, rule, f"input {axis} + padding"))
     return tuple(conds)
@@ -163,6 +163,8 @@ class _PadNd(Layer):
         conds: list[Condition] = []
         for axis, size, before, after in self._axes(x):
             conds += mode_conditions(self.mode, axis, size, before, after)
+            if before.is_nonnegative and after.is_nonnegative:
+                continue  # sizes are at least 1 wherever the network is valid
             conds.append(
                 at_least(
                     size + before + after,

@@ -92,13 +92,41 @@ def _interpolate(size: Any, scale_factor: Any, mode: str, align_corners: Any, **
     return sl.Upsample(size=size, scale_factor=scale_factor, mode=mode, align_corners=align_corners)
 
 
-def _pad(pad: Any, mode: str, value: Any) -> Layer:
-    if mode != "constant" or value not in (None, 0) or len(pad) != 4:
-        raise UnsupportedLayerError(
-            f"F.pad(x, {tuple(pad)}, mode={mode!r}, value={value}): symcnn maps only zero "
-            "padding of the last two axes, (left, right, top, bottom)"
+def _pad(pad: Any, mode: Any, value: Any) -> Layer | None:
+    """``F.pad``: the layer of its mode for the ``len(pad) / 2`` last axes.
+
+    Constant padding is ``ZeroPad{k}d`` (value None or 0) or ``ConstantPad{k}d``, which
+    pad the last ``k`` axes of any input with more, as F.pad does; the other modes are
+    ``ReflectionPad{k}d`` and its kin, whose rank rule is PyTorch's: the input is
+    (C, *k axes). A pad reaching the channel axis is refused by the layer.
+    """
+    if not isinstance(pad, (tuple, list)):
+        raise ShapeError(f"pad must be a tuple of sizes, two per axis (got {pad!r})")
+    if len(pad) % 2:
+        raise ShapeError(f"pad needs two values per axis, an even count (got {tuple(pad)!r})")
+    axes = len(pad) // 2
+    if mode == "constant":
+        if axes == 0:
+            return None  # PyTorch returns the input as it is
+        if axes > 3:
+            raise UnsupportedLayerError(
+                f"pad={tuple(pad)!r} pads {axes} axes; symcnn's pad layers pad 1 to 3"
+            )
+        if value is None or (type(value) in (int, float) and value == 0):
+            return getattr(sl, f"ZeroPad{axes}d")(tuple(pad))
+        return getattr(sl, f"ConstantPad{axes}d")(tuple(pad), value)
+    stems = {"reflect": "ReflectionPad", "replicate": "ReplicationPad", "circular": "CircularPad"}
+    if mode not in stems:
+        raise ShapeError(
+            f"mode must be 'constant', 'reflect', 'replicate' or 'circular' (got {mode!r})"
         )
-    return sl.ZeroPad2d(tuple(pad))
+    if value is not None and value != 0:
+        raise ShapeError(f"mode {mode!r} takes no value, as in PyTorch (got value={value!r})")
+    if not 1 <= axes <= 3:
+        raise ShapeError(
+            f"mode {mode!r} pads 1, 2 or 3 axes, two values each (got pad={tuple(pad)!r})"
+        )
+    return getattr(sl, f"{stems[mode]}{axes}d")(tuple(pad))
 
 
 #: The shape-preserving activations, one rule for all: name → (symcnn layer, parameters
