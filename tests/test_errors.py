@@ -226,11 +226,6 @@ SHAPE_ERRORS = [
         r"\(got size 1 = 4, size 0 = 8\)$",
     ),
     (
-        "fractional upsampling",
-        lambda: sc.Upsample(scale_factor=1.5),
-        r"^'scale_factor' must be an integer or an integer sympy expression \(got 1\.5\)$",
-    ),
-    (
         "Dropout probability",
         lambda: sc.Dropout(2),
         r"^Dropout\(p=2\): the probability p must lie in \[0, 1\]$",
@@ -492,6 +487,11 @@ def test_functional_api_mistakes_raise_graph_error():
         (
             lambda: sc.ConvTranspose2d(1, 1, 3, padding="same"),
             r"^padding='same' is not a padding ConvTranspose2d knows",
+        ),
+        (
+            lambda: sc.Upsample(scale_factor=0.7),
+            r"^Upsample: scale_factor=0\.7 has no exact formula: PyTorch floors the double "
+            r"product H·s, .* at H = 90, ⌊H·s⌋ is 62 in PyTorch but ⌊H·7/10⌋ = 63; use a scale",
         ),
     ],
 )

@@ -1,14 +1,21 @@
-"""Layers that set a map's size directly: adaptive pooling (1-3 d), ``Upsample``."""
+"""Layers that set a map's size directly: adaptive pooling (1-3 d), ``Upsample``, pixel shuffles."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, ClassVar
+import fractions
+import functools
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, NoReturn
 
-from ..errors import ShapeError
+import sympy
+
+from ..errors import ShapeError, UnsupportedLayerError
+from ..symbolic.canonical import floor_div
 from ..symbolic.shape import Shape, as_size
-from ..validity.condition import Condition
-from .base import Field, Layer, choice, flag, positive, refuse, tuple_of
+from ..validity.condition import Condition, at_least, divides
+from .base import Field, Layer, choice, flag, positive, refuse
+from .conv import axis_names
 
 __all__ = [
     "AdaptiveAvgPool1d",
@@ -17,7 +24,11 @@ __all__ = [
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
     "AdaptiveMaxPool3d",
+    "PixelShuffle",
+    "PixelUnshuffle",
     "Upsample",
+    "UpsamplingBilinear2d",
+    "UpsamplingNearest2d",
 ]
 
 
@@ -151,45 +162,188 @@ class AdaptiveMaxPool3d(_AdaptiveMaxPool):
     return_indices: bool = False
 
 
-# Upsample's modes for (C, H, W) maps, and those of them that interpolate.
-_MODES_2D = ("nearest", "bilinear", "bicubic", "nearest-exact", "area")
-_INTERPOLATING = ("bilinear", "bicubic")
+# -- Upsample --------------------------------------------------------------------------------
+#: Upsample's modes, with the per-sample rank each needs (None: any of 2, 3 or 4 axes).
+_MODES: dict[str, int | None] = {
+    "nearest": None,
+    "linear": 2,
+    "bilinear": 3,
+    "bicubic": 3,
+    "trilinear": 4,
+    "area": None,
+    "nearest-exact": None,
+    "lanczos": 3,
+}
+_COPYING = ("nearest", "area", "nearest-exact")  # align_corners must stay None
+_AXES = {2: "(C, L)", 3: "(C, H, W)", 4: "(C, T, H, W)"}
+#: A fractional scale is taken when its formula is proven for every size up to this.
+PROVEN = 2**31
+#: Denominators tried, smallest first, for the rational a float scale factor stands for.
+_DENOMINATORS = (10, 100, 1000, 10**4, 10**5, 10**6)
+
+
+def scale_value(value: Any) -> sympy.Expr:
+    """A scale factor as an exact sympy number: ``2.0`` → 2, ``1.5`` → 3/2, ``0.1`` → 1/10.
+
+    A float is the rational of smallest denominator (up to 10⁶) whose nearest double it is,
+    else its exact binary value; a ``fractions.Fraction`` or sympy rational is taken as
+    given, and an integer (or integer sympy expression) is a size as any other. Whether
+    PyTorch's floating-point size agrees with the exact formula is :func:`exact_up_to`'s.
+    """
+    if isinstance(value, sympy.Float):
+        value = float(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ShapeError(f"'scale_factor' must be a finite number (got {value!r})")
+        exact = fractions.Fraction(value)
+        if value > 0 and not value.is_integer():
+            for limit in _DENOMINATORS:
+                near = exact.limit_denominator(limit)
+                if float(near) == value:
+                    exact = near
+                    break
+        return sympy.Rational(exact.numerator, exact.denominator)
+    if isinstance(value, fractions.Fraction):
+        return sympy.Rational(value.numerator, value.denominator)
+    if isinstance(value, sympy.Rational) and not value.is_Integer:
+        return value
+    return as_size(value, "scale_factor")
+
+
+@functools.lru_cache(maxsize=256)
+def exact_up_to(q: sympy.Rational) -> int:
+    """The largest H for which PyTorch's size ``⌊H·s⌋`` is proven equal to ``⌊H·q⌋``.
+
+    PyTorch multiplies the size by ``s = float(q)`` in double precision and floors (every
+    mode, with or without ``recompute_scale_factor``). With ``q = a/b`` in lowest terms,
+    ``fl(H·s)`` differs from ``H·q`` by at most ``e = H·(|s - q| + s·2⁻⁵³)``. Where ``H·q``
+    is not an integer it lies at least ``1/b`` from one, so the floors agree while
+    ``e < 1/b``. Where ``H·q = n`` is an integer and ``s < q``, the product falls short
+    of ``n`` by ``H·(q - s) = n·b·(q - s)/a``; it rounds back to ``n`` when that is at most
+    half the spacing of doubles below ``n`` (at least ``n·2⁻⁵⁴``, ties going to the even
+    ``n``), so when ``b·(q - s)/a ≤ 2⁻⁵⁴``: true of 1/3 (``⌊3·(1/3)⌋`` is 1 in
+    PyTorch), false of 7/10 (``⌊90·0.7⌋`` is 62).
+    """
+    a, b = int(q.p), int(q.q)
+    try:
+        s = fractions.Fraction(float(fractions.Fraction(a, b)))
+    except OverflowError:
+        return 0
+    exact = fractions.Fraction(a, b)
+    spread = abs(s - exact) + s / 2**53
+    bound = 2**53 - 1 if spread == 0 else min(2**53 - 1, math.ceil(1 / (b * spread)) - 1)
+    if s < exact and b * (exact - s) / a > fractions.Fraction(1, 2**54):
+        bound = min(bound, b - 1)  # the first multiple of b may already fall short
+    return max(bound, 0)
+
+
+def _refuse_inexact(given: Any, q: sympy.Rational, bound: int) -> NoReturn:
+    s = float(q)
+    a, b = int(q.p), int(q.q)
+    miss = next((h for h in range(1, 10**5) if math.floor(h * s) != h * a // b), None)
+    where = (
+        f": at H = {miss}, ⌊H·s⌋ is {math.floor(miss * s)} in PyTorch but ⌊H·{q}⌋ = {miss * a // b}"
+        if miss is not None
+        else f", provably only for H ≤ {bound}"
+    )
+    raise UnsupportedLayerError(
+        f"Upsample: scale_factor={given!r} has no exact formula: PyTorch floors the "
+        f"double product H·s, which symcnn cannot match to ⌊H·{q}⌋ for every size up to "
+        f"2^31{where}; use a scale such as 1.5, 0.25, 0.1 or 1/3, or give size="
+    )
+
+
+def _exact_scale(value: Any) -> sympy.Expr:
+    """:func:`scale_value`, refused where PyTorch's double product strays from it."""
+    q = scale_value(value)
+    if _fractional(q) and q > 0:
+        bound = exact_up_to(q)
+        if bound < PROVEN:
+            _refuse_inexact(value, q, bound)
+    return q
+
+
+def _fractional(value: Any) -> bool:
+    return isinstance(value, sympy.Rational) and not value.is_Integer
+
+
+def _per_axis(value: Any, x: Shape, what: str) -> tuple[Any, ...]:
+    """A size or scale factor for each spatial axis of ``x``, as PyTorch spreads one value."""
+    n = len(x) - 1
+    if not isinstance(value, tuple):
+        return (value,) * n
+    if len(value) != n:
+        raise ShapeError(
+            f"{what}={_show(value)} needs {n} value{'s' if n > 1 else ''}, one per spatial "
+            f"axis of the input {x}"
+        )
+    return value
+
+
+def _show(value: Any) -> str:
+    return "(" + ", ".join(map(str, value)) + ")" if isinstance(value, tuple) else str(value)
+
+
+def _coerce(value: Any, what: str, convert: Any) -> Any:
+    """One value, or a tuple of 1 to 3 (PyTorch's 1-d to 3-d maps), each converted."""
+    if not isinstance(value, (tuple, list)):
+        return convert(value)
+    if not 1 <= len(value) <= 3:
+        raise ShapeError(
+            f"Upsample: {what} needs 1, 2 or 3 values, one per spatial axis (got {tuple(value)!r})"
+        )
+    return tuple(convert(v) for v in value)
 
 
 @dataclass(frozen=True, slots=True, repr=False)
 class Upsample(Layer):
-    """``torch.nn.Upsample(size=None, scale_factor=None, mode='nearest')`` on (C, H, W).
+    """``torch.nn.Upsample(size=None, scale_factor=None, mode='nearest', ...)``.
 
-    Integer scale factors (or sizes) only: with a fractional factor PyTorch floors
-    ``H·s`` in floating point, which symcnn does not model. ``align_corners`` is None
-    for the modes that copy pixels, and True, False or None for those that interpolate.
+    On (C, L), (C, H, W) or (C, T, H, W), as PyTorch on 3-d to 5-d tensors; ``'linear'``
+    needs (C, L), ``'bilinear'``, ``'bicubic'`` and ``'lanczos'`` (C, H, W), ``'trilinear'``
+    (C, T, H, W). One size or scale serves every spatial axis; a tuple gives one per axis.
+    ``align_corners`` is None for the modes that copy pixels, and True, False or None for
+    those that interpolate. ``antialias`` is F.interpolate's (the module has none).
+
+    A fractional scale factor ``s`` gives ``⌊H·s⌋``, exactly as PyTorch computes it in
+    double precision: ``1.5``, ``0.1`` and ``1/3`` (a float, a ``Fraction`` or a sympy
+    rational) read as 3/2, 1/10 and 1/3, and each size the formula is proven for
+    (:func:`exact_up_to`, at least 2³¹) is a condition of the layer. A scale whose double
+    rounds differently, such as 0.7 (``⌊90·0.7⌋`` is 62 in PyTorch), is refused. For
+    integer factors the product is exact up to 2⁵³/s, past any tensor size. An output
+    size of 0, which mode 'area' (an adaptive pool) returns as an empty tensor, is
+    refused, as ``AdaptiveAvgPool2d(0)`` is.
 
     Examples
     --------
     >>> Upsample(scale_factor=2).output_shape(Shape((64, 7, 9)))
     Shape((64, 14, 18))
+    >>> Upsample(scale_factor=1.5, mode="linear").output_shape(Shape((8, 5)))
+    Shape((8, 7))
     """
 
     mirrors_torch = True
 
     kind = "up"
-    input_rank = 3
 
     size: Any = None
     scale_factor: Any = None
     mode: str = "nearest"
     align_corners: bool | None = None
+    recompute_scale_factor: bool | None = None
+    antialias: bool = False
 
     def __post_init__(self) -> None:
         if (self.size is None) == (self.scale_factor is None):
             raise ShapeError("Upsample needs exactly one of size and scale_factor")
         if self.size is not None:
-            self._set("size", tuple_of(self.size, 2, "size"))
+            self._set("size", _coerce(self.size, "size", lambda v: as_size(v, "size")))
+            if self.recompute_scale_factor:  # PyTorch tests it for truth only
+                refuse(self, "recompute_scale_factor", "is meaningless with a size", True)
         else:
-            self._set("scale_factor", tuple_of(self.scale_factor, 2, "scale_factor"))
-        # PyTorch's modes for (C, H, W) maps; 'linear' and 'trilinear' fail on them.
-        choice(self, "mode", _MODES_2D)
-        if self.mode in _INTERPOLATING:
+            self._set("scale_factor", _coerce(self.scale_factor, "scale_factor", _exact_scale))
+        choice(self, "mode", tuple(_MODES))
+        if self.mode not in _COPYING:
             flag(self, "align_corners", optional=True)
         elif self.align_corners is not None:
             refuse(
@@ -199,22 +353,238 @@ class Upsample(Layer):
                 "interpolating modes)",
                 self.align_corners,
             )
+        if self.mode == "lanczos" and (self.align_corners or not self.antialias):
+            refuse(
+                self, "mode", "'lanczos' needs antialias=True, align_corners not True", "lanczos"
+            )
         self._validate()
 
     def hyper_conditions(self) -> tuple[Condition, ...]:
         if self.size is not None:
             return positive(self.size, "size")
-        return positive(self.scale_factor, "scale_factor")
+        scales = self.scale_factor
+        return tuple(
+            Condition(
+                sympy.true if s > 0 else sympy.false,
+                "scale_factor must be positive",
+                (("scale_factor", s),),
+            )
+            if _fractional(s)
+            else positive(s, "scale_factor")[0]
+            for s in (scales if isinstance(scales, tuple) else (scales,))
+        )
 
     def receptive(self, field: Field, jump: Field) -> tuple[Field | None, Field | None]:
         if self.size is not None:
             return None, None
-        return field, tuple(j / s for j, s in zip(jump, self.scale_factor, strict=True))
+        scales = self.scale_factor
+        if not isinstance(scales, tuple):
+            scales = (scales,) * len(jump)
+        return field, tuple(j / s for j, s in zip(jump, scales, strict=True))
+
+    def _check(self, x: Shape) -> None:
+        """PyTorch's rules on the input's rank: 3-d to 5-d tensors, and per mode."""
+        if len(x) not in _AXES:
+            raise ShapeError(
+                "Upsample needs a per-sample input of 2, 3 or 4 axes, (C, L), (C, H, W) or "
+                f"(C, T, H, W), got {x}"
+            )
+        need = _MODES[self.mode]
+        if need is not None and len(x) != need:
+            raise ShapeError(
+                f"mode={self.mode!r} needs a per-sample input of {need} axes {_AXES[need]}, got {x}"
+            )
+        if self.antialias and (self.mode not in ("bilinear", "bicubic", "lanczos") or len(x) != 3):
+            raise ShapeError(
+                "antialias=True needs mode 'bilinear', 'bicubic' or 'lanczos' on "
+                f"(C, H, W) (got mode={self.mode!r} on {x})"
+            )
+
+    def input_conditions(self, *inputs: Shape) -> tuple[Condition, ...]:
+        (x,) = inputs
+        self._check(x)
+        if self.size is not None:
+            _per_axis(self.size, x, "size")
+            return ()
+        out: list[Condition] = []
+        names = axis_names(len(x) - 1)
+        for axis, i, s in zip(
+            names, x.spatial, _per_axis(self.scale_factor, x, "scale_factor"), strict=True
+        ):
+            if not _fractional(s):
+                continue
+            if s < 1:
+                out.append(
+                    at_least(
+                        _scaled(i, s), 1, f"the output {axis} must be at least 1", f"output {axis}"
+                    )
+                )
+            bound = exact_up_to(s)
+            out.append(
+                at_least(
+                    bound,
+                    i,
+                    f"the input {axis} must be at most {bound}, where ⌊{axis}·{s}⌋ is proven to "
+                    f"be PyTorch's size from the double product {axis}·{float(s)!r}",
+                    "bound",
+                    f"input {axis}",
+                )
+            )
+        return tuple(out)
 
     def output_shape(self, *inputs: Shape) -> Shape:
         (x,) = inputs
         if self.size is not None:
-            return Shape((x.channels, *self.size))
-        return Shape(
-            (x.channels, *(i * s for i, s in zip(x.spatial, self.scale_factor, strict=True)))
+            return Shape((x.channels, *_per_axis(self.size, x, "size")))
+        scales = _per_axis(self.scale_factor, x, "scale_factor")
+        return Shape((x.channels, *(_scaled(i, s) for i, s in zip(x.spatial, scales, strict=True))))
+
+
+def _scaled(size: sympy.Expr, scale: sympy.Expr) -> sympy.Expr:
+    """``size·scale``, floored when the scale is a fraction: ``⌊3·H/2⌋``."""
+    if _fractional(scale):
+        return floor_div(size * scale.p, scale.q)
+    return size * scale
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class UpsamplingNearest2d(Upsample):
+    """``torch.nn.UpsamplingNearest2d(size=None, scale_factor=None)``: mode 'nearest'.
+
+    Examples
+    --------
+    >>> UpsamplingNearest2d(scale_factor=2).output_shape(Shape((3, 4, 5)))
+    Shape((3, 8, 10))
+    """
+
+    mode: str = field(default="nearest", init=False)
+    align_corners: bool | None = field(default=None, init=False)
+    recompute_scale_factor: bool | None = field(default=None, init=False)
+    antialias: bool = field(default=False, init=False)
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class UpsamplingBilinear2d(Upsample):
+    """``torch.nn.UpsamplingBilinear2d(size=None, scale_factor=None)``: bilinear, corners aligned.
+
+    Examples
+    --------
+    >>> UpsamplingBilinear2d(size=(6, 6)).output_shape(Shape((3, 4, 5)))
+    Shape((3, 6, 6))
+    """
+
+    mode: str = field(default="bilinear", init=False)
+    align_corners: bool | None = field(default=True, init=False)
+    recompute_scale_factor: bool | None = field(default=None, init=False)
+    antialias: bool = field(default=False, init=False)
+
+
+# -- PixelShuffle, PixelUnshuffle -------------------------------------------------------------
+class _Shuffle(Layer):
+    """Channels to and from ``r×r`` blocks of pixels on the last three axes, (C, H, W).
+
+    PyTorch reads the last three axes of any tensor of three or more; here the per-sample
+    input has three or more (leading axes are kept), since a (C, H) sample would make the
+    batch the channels. A copy: no parameters, no products, nothing elementwise.
+    """
+
+    __slots__ = ()
+    mirrors_torch = True
+    repr_positional = 1
+    #: The factor's field name.
+    factor: ClassVar[str]
+
+    def __post_init__(self) -> None:
+        self._set(self.factor, as_size(getattr(self, self.factor), self.factor))
+        self._validate()
+
+    def _r(self) -> sympy.Expr:
+        r: sympy.Expr = getattr(self, self.factor)
+        return r
+
+    def hyper_conditions(self) -> tuple[Condition, ...]:
+        return positive(self._r(), self.factor)
+
+    def _check(self, x: Shape) -> None:
+        if len(x) < 3:
+            raise ShapeError(
+                f"{type(self).__name__} needs a per-sample input of at least 3 axes "
+                f"(…, C, H, W), got {x}"
+            )
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class PixelShuffle(_Shuffle):
+    """``torch.nn.PixelShuffle(upscale_factor)``: (C·r², H, W) → (C, H·r, W·r).
+
+    The channels must be divisible by ``r²`` (a condition when they are symbolic).
+
+    Examples
+    --------
+    >>> PixelShuffle(2).output_shape(Shape((12, 5, 7)))
+    Shape((3, 10, 14))
+    """
+
+    kind = "shuffle"
+    factor = "upscale_factor"
+
+    upscale_factor: Any
+
+    def input_conditions(self, *inputs: Shape) -> tuple[Condition, ...]:
+        (x,) = inputs
+        self._check(x)
+        r = self._r()
+        return (
+            divides(
+                r**2,
+                x[-3],
+                "the channels must be divisible by upscale_factor²",
+                "upscale_factor²",
+                "channels",
+            ),
         )
+
+    def output_shape(self, *inputs: Shape) -> Shape:
+        (x,) = inputs
+        r = self._r()
+        c, h, w = x[-3:]
+        return Shape((*x[:-3], floor_div(c, r**2), h * r, w * r))
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class PixelUnshuffle(_Shuffle):
+    """``torch.nn.PixelUnshuffle(downscale_factor)``: (C, H·r, W·r) → (C·r², H, W).
+
+    The height and width must be divisible by ``r`` (conditions when they are symbolic).
+
+    Examples
+    --------
+    >>> PixelUnshuffle(2).output_shape(Shape((3, 10, 14)))
+    Shape((12, 5, 7))
+    """
+
+    kind = "unshuffle"
+    factor = "downscale_factor"
+
+    downscale_factor: Any
+
+    def input_conditions(self, *inputs: Shape) -> tuple[Condition, ...]:
+        (x,) = inputs
+        self._check(x)
+        r = self._r()
+        return tuple(
+            divides(
+                r,
+                size,
+                f"the {axis} must be divisible by downscale_factor",
+                "downscale_factor",
+                axis,
+            )
+            for axis, size in zip(("height", "width"), x[-2:], strict=True)
+        )
+
+    def output_shape(self, *inputs: Shape) -> Shape:
+        (x,) = inputs
+        r = self._r()
+        c, h, w = x[-3:]
+        return Shape((*x[:-3], c * r**2, floor_div(h, r), floor_div(w, r)))
