@@ -138,17 +138,23 @@ def test_other_elementwise_calls_raise_naming_them(fn, what):
         sc.from_torch(Call(fn), SHAPE)
 
 
-def test_functional_prelu_reads_its_weight_and_is_refused():
+def test_functional_prelu_reads_its_weight_as_a_prelu():
     class Functional(nn.Module):
-        def __init__(self) -> None:
+        def __init__(self, n: int = 4) -> None:
             super().__init__()
-            self.weight = nn.Parameter(torch.full((4,), 0.25))
+            self.weight = nn.Parameter(torch.full((n,), 0.25))
 
         def forward(self, x: Any) -> Any:
             return F.prelu(x, self.weight)
 
-    with pytest.raises(sc.UnsupportedLayerError, match="reads the parameter"):
-        sc.from_torch(Functional(), SHAPE)
+    net = sc.from_torch(Functional(), SHAPE)
+    assert [r.layer for r in net.layers] == [sc.PReLU(4)]
+    assert net.params == 4 and net.output_shape == SHAPE
+    # a weight of another shape is refused, as torch refuses it
+    with pytest.raises(RuntimeError):
+        Functional(3)(torch.zeros(1, *SHAPE))
+    with pytest.raises(sc.ShapeError, match=r"PReLU\(num_parameters=3\).*input channels = 4"):
+        sc.from_torch(Functional(3), SHAPE)
 
 
 @pytest.mark.parametrize(

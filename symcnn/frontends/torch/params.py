@@ -1,12 +1,16 @@
 """A module's own tensors in traced code: read, viewed, and counted once, where used.
 
 A ``get_attr`` node (``self.layer_scale``, ``self.weight``) is a :class:`~.values.Param`,
-not a builder node: a parameter has no batch axis and computes nothing by itself. It is
-counted in the layer that uses it: a :class:`~symcnn.layers.Scale` for ``x * w``, the
-weights of ``F.layer_norm`` or ``F.linear`` (:mod:`.functions`). One layer
-object per tensor: a tensor read twice reuses it, and the network counts a shared layer's
-parameters once. A tensor used by two different layers is refused rather than counted
-twice.
+not a builder node: a parameter has no batch axis and computes nothing by itself. Calls on
+such tensors alone compute new ones (:mod:`.weights`). They are counted in the layer that
+uses them: a :class:`~symcnn.layers.Scale` for ``x * w``, the weights of ``F.conv2d``,
+``F.linear``, ``F.batch_norm``, ``F.layer_norm`` ... (:mod:`.functions`).
+
+Each tensor counts once, in the first layer that reads it; a layer reading the same
+tensors again, with the same hyperparameters, is the same layer object, which the network
+counts once. When the tensors a layer reads first are not what its own formula counts
+(extra tensors, buffers as weights, tensors counted before), the layer counts the tensors
+instead (:class:`~.weights.Reads`): never a tensor twice, never one left out.
 """
 
 from __future__ import annotations
@@ -14,10 +18,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import sympy
+
 from ... import layers as sl
 from ...errors import ShapeError, UnsupportedLayerError
 from ...layers.base import Layer
-from .values import Param, show
+from ...symbolic.shape import Shape
+from .values import Param, Source, show
+from .weights import Reads, distinct
 
 __all__ = ["Params", "weights"]
 
@@ -28,22 +36,28 @@ class Params:
     def __init__(self, torch: Any, traced: Any):
         self.torch = torch
         self.traced = traced
-        self.owner: dict[str, str] = {}  # tensor's qualified name -> where it is counted
-        self.layers: dict[tuple[str, tuple[str, ...]], Layer] = {}
+        self.owner: dict[str, str] = {}  # a source's key -> where it is counted
+        self.layers: dict[tuple[Layer, tuple[str, ...]], Layer] = {}
+        self.names: dict[int, str] = {}  # a tensor's id -> the name it was first read by
 
     def read(self, node: Any) -> Param:
-        """The parameter or buffer a ``get_attr`` node reads; anything else is refused."""
+        """The parameter or buffer a ``get_attr`` node reads; anything else is refused.
+
+        The tensor is kept on the ``meta`` device (shape and dtype only); a tensor
+        registered under two names (tied weights) is one source, by its first name.
+        """
         owner, _, name = node.target.rpartition(".")
         module = self.traced.get_submodule(owner)
         value = getattr(module, name)
-        if isinstance(value, self.torch.nn.Parameter):
-            return Param(node.target, value.detach(), True)
-        if name in getattr(module, "_buffers", {}) and value is not None:
-            return Param(node.target, value, False)
-        raise UnsupportedLayerError(
-            f"node {node.name!r} reads {node.target!r}, a {type(value).__name__} that is "
-            "neither a parameter nor a buffer of its module; symcnn counts only those"
-        )
+        learned = isinstance(value, self.torch.nn.Parameter)
+        if not learned and (name not in getattr(module, "_buffers", {}) or value is None):
+            raise UnsupportedLayerError(
+                f"node {node.name!r} reads {node.target!r}, a {type(value).__name__} that is "
+                "neither a parameter nor a buffer of its module; symcnn counts only those"
+            )
+        target = self.names.setdefault(id(value), node.target)
+        tensor = value.detach().to("meta")
+        return Param(target, tensor, learned, (Source(target, int(value.numel()), learned),))
 
     def view(self, node: Any, p: Param, method: str, sizes: Sequence[Any]) -> Param:
         """``w.view(1, -1, 1, 1)``: the same tensor, seen in another shape."""
@@ -56,7 +70,7 @@ class Params:
                 f"{where} to ({shown}): {str(err).splitlines()[0]}; a parameter's view "
                 "takes integer sizes"
             ) from None
-        return Param(p.target, tensor, p.learned)
+        return Param(p.target, tensor, p.learned, p.sources, p.computed)
 
     def scale(self, node: Any, p: Param) -> Layer:
         """The layer of ``x * w``: a :class:`~symcnn.layers.Scale` of ``w``'s shape."""
@@ -67,42 +81,52 @@ class Params:
             raise ShapeError(f"{where}: {err}") from None
         return self.layer(where, layer, [p])
 
-    def layer(self, where: str, layer: Layer, used: Sequence[Param]) -> Layer:
-        """``layer``, or the one made before for the same tensors, so they count once."""
-        key = (type(layer).__name__, tuple(p.target for p in used))
+    def layer(
+        self, where: str, layer: Layer, used: Sequence[Param], shape: Shape | None = None
+    ) -> Layer:
+        """``layer``, counting exactly the tensors of ``used`` no layer counted before.
+
+        ``shape`` is the per-sample input's, for the layers whose counts read it (Linear).
+
+        The same layer on the same tensors again is the layer made before, which the
+        network counts once (unless that one also counted computing the weights, which
+        runs once per forward pass). Otherwise, when what is new here is not what
+        ``layer``'s own formula counts, a :class:`~.weights.Reads` of it.
+        """
+        sources = distinct(used)
+        key = (layer, tuple(s.key for s in sources))
         known = self.layers.get(key)
-        if known is not None:
-            if known != layer:
-                raise UnsupportedLayerError(
-                    f"{where}: the same tensors made {known!r} before and {layer!r} here; "
-                    "symcnn counts a tensor once, in one layer"
-                )
+        if known is not None and not getattr(known, "computing", 0):
             return known
-        for p in used:
-            other = self.owner.get(p.target)
-            if other is not None:
-                raise UnsupportedLayerError(
-                    f"{where}: the {p!r} is counted already by {other}; symcnn counts a "
-                    "tensor once, in one layer"
-                )
-        for p in used:
-            self.owner[p.target] = where
-        self.layers[key] = layer
-        return layer
+        new = [s for s in sources if s.key not in self.owner]
+        n_params = sum(s.count for s in new if s.learned)
+        n_buffers = sum(s.count for s in new if not s.learned)
+        computing = sympy.Add(*(s.products for s in new))
+        inputs = () if shape is None else (shape,)
+        own = (layer.params(*inputs).value, layer.buffers(*inputs).value)
+        made = layer
+        if own != (n_params, n_buffers) or computing != 0:
+            names = tuple(s.key for s in new if not s.key.startswith("node "))
+            made = Reads(layer, n_params, n_buffers, computing, names)
+        for s in new:
+            self.owner[s.key] = where
+        self.layers.setdefault(key, made)
+        return made
 
 
 def weights(name: str, value: Any, shape: Sequence[Any] | None) -> tuple[int, ...] | None:
     """Check a functional layer's weight argument; its shape, or None when not given.
 
-    ``value`` must be a module's parameter (a buffer is not learned, a computed tensor has
-    no rule) of ``shape`` when the layer fixes it.
+    ``value`` must be a module's own tensor (a parameter or buffer, or a tensor computed
+    from them alone), of ``shape`` when the layer fixes it: a weight computed from the
+    activations (a dynamic convolution) has no per-sample rule.
     """
     if value is None:
         return None
-    if not isinstance(value, Param) or not value.learned:
+    if not isinstance(value, Param):
         raise UnsupportedLayerError(
             f"{name} is {show(value)}; symcnn maps a functional layer whose {name} is a "
-            "module's parameter"
+            "module's parameter or buffer, or computed from them alone"
         )
     if shape is not None and tuple(value.shape) != tuple(shape):
         raise ShapeError(

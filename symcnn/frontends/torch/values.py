@@ -16,7 +16,18 @@ import sympy
 from ...errors import UnsupportedLayerError
 from ...symbolic.shape import Shape
 
-__all__ = ["BATCH", "Param", "Piece", "Value", "leaves", "name_of", "number", "qualified", "show"]
+__all__ = [
+    "BATCH",
+    "Param",
+    "Piece",
+    "Source",
+    "Value",
+    "leaves",
+    "name_of",
+    "number",
+    "qualified",
+    "show",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,20 +38,44 @@ class Value:
     shape: Shape
 
 
+@dataclass(frozen=True, slots=True)
+class Source:
+    """What a module's tensor, or a weight computed from such tensors, costs: counted once.
+
+    ``key`` names it: a tensor's qualified name (``layer1.0.conv.weight``), or
+    ``node <name>`` for the computing of a weight at an fx node. ``count`` is the tensor's
+    number of elements (0 for a computation), a parameter's when ``learned``, else a
+    buffer's; ``products`` the multiplications computing the weight took, as PyTorch's
+    ``FlopCounterMode`` counts them (flops / 2), once per forward pass.
+    """
+
+    key: str
+    count: int
+    learned: bool
+    products: sympy.Rational = sympy.Integer(0)
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Param:
-    """A module's own tensor read in the traced code (``self.weight``), not yet a node.
+    """A module's own tensor in the traced code, read (``self.weight``) or computed.
 
-    ``target`` is its qualified name (``features.1.0.layer_scale``), by which it is counted
-    once; ``tensor`` the value as read, after any ``view`` or ``reshape`` of it. Its shape
-    is the tensor's whole shape: a parameter has no batch axis. It becomes part of the
-    layer that uses it (:mod:`.params`): a :class:`~symcnn.layers.Scale` for ``x * w``,
-    the weights of ``F.layer_norm`` or ``F.linear``.
+    Computed from such tensors alone: ``self.weight * self.gain``, timm's standardised
+    weights. Not a node: a parameter has no batch axis and computes nothing per sample.
+
+    ``target`` is the tensor's qualified name (``features.1.0.layer_scale``), or for a
+    computed tensor the fx node that computed it (``computed`` is then True). ``tensor``
+    is the value on the ``meta`` device: its shape and dtype, never the user's data, so
+    that computing a weight neither changes the module nor costs memory. ``sources`` are
+    the distinct tensors (and computations) it was made from, each counted once by the
+    first layer that uses them (:mod:`.params`): a :class:`~symcnn.layers.Scale` for
+    ``x * w``, the weights of ``F.conv2d``, ``F.linear``, ``F.batch_norm`` ...
     """
 
     target: str
     tensor: Any
-    learned: bool  # a parameter; False for a buffer
+    learned: bool  # a parameter, or computed from one; False for buffers alone
+    sources: tuple[Source, ...] = ()
+    computed: bool = False
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -48,8 +83,17 @@ class Param:
         return tuple(int(s) for s in self.tensor.shape)
 
     def __repr__(self) -> str:
+        if self.computed:
+            shown = f"tensor of shape {self.shape} computed at node {self.target!r}"
+            return f"{shown} from {self.origins()}"
         what = "parameter" if self.learned else "buffer"
         return f"{what} {self.target!r} of shape {self.shape}"
+
+    def origins(self) -> str:
+        """``the parameter 'weight', the buffer 'mask'``: the tensors it was made from."""
+        tensors = [s for s in self.sources if not s.key.startswith("node ")]
+        named = [f"the {'parameter' if s.learned else 'buffer'} {s.key!r}" for s in tensors]
+        return ", ".join(named) or "no tensor of the module"
 
 
 @dataclass(frozen=True, slots=True)
