@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import fractions
-import functools
-import math
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, NoReturn
+from typing import Any, ClassVar
 
 import sympy
 
-from ..errors import ShapeError, UnsupportedLayerError
+from ..errors import ShapeError
 from ..symbolic.canonical import floor_div
+from ..symbolic.scales import checked_scale, exact_up_to, fractional
 from ..symbolic.shape import Shape, as_size
 from ..validity.condition import Condition, at_least, divides
 from .base import Field, Layer, choice, flag, positive, refuse
@@ -176,95 +174,6 @@ _MODES: dict[str, int | None] = {
 }
 _COPYING = ("nearest", "area", "nearest-exact")  # align_corners must stay None
 _AXES = {2: "(C, L)", 3: "(C, H, W)", 4: "(C, T, H, W)"}
-#: A fractional scale is taken when its formula is proven for every size up to this.
-PROVEN = 2**31
-#: Denominators tried, smallest first, for the rational a float scale factor stands for.
-_DENOMINATORS = (10, 100, 1000, 10**4, 10**5, 10**6)
-
-
-def scale_value(value: Any) -> sympy.Expr:
-    """A scale factor as an exact sympy number: ``2.0`` → 2, ``1.5`` → 3/2, ``0.1`` → 1/10.
-
-    A float is the rational of smallest denominator (up to 10⁶) whose nearest double it is,
-    else its exact binary value; a ``fractions.Fraction`` or sympy rational is taken as
-    given, and an integer (or integer sympy expression) is a size as any other. Whether
-    PyTorch's floating-point size agrees with the exact formula is :func:`exact_up_to`'s.
-    """
-    if isinstance(value, sympy.Float):
-        value = float(value)
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ShapeError(f"'scale_factor' must be a finite number (got {value!r})")
-        exact = fractions.Fraction(value)
-        if value > 0 and not value.is_integer():
-            for limit in _DENOMINATORS:
-                near = exact.limit_denominator(limit)
-                if float(near) == value:
-                    exact = near
-                    break
-        return sympy.Rational(exact.numerator, exact.denominator)
-    if isinstance(value, fractions.Fraction):
-        return sympy.Rational(value.numerator, value.denominator)
-    if isinstance(value, sympy.Rational) and not value.is_Integer:
-        return value
-    return as_size(value, "scale_factor")
-
-
-@functools.lru_cache(maxsize=256)
-def exact_up_to(q: sympy.Rational) -> int:
-    """The largest H for which PyTorch's size ``⌊H·s⌋`` is proven equal to ``⌊H·q⌋``.
-
-    PyTorch multiplies the size by ``s = float(q)`` in double precision and floors (every
-    mode, with or without ``recompute_scale_factor``). With ``q = a/b`` in lowest terms,
-    ``fl(H·s)`` differs from ``H·q`` by at most ``e = H·(|s - q| + s·2⁻⁵³)``. Where ``H·q``
-    is not an integer it lies at least ``1/b`` from one, so the floors agree while
-    ``e < 1/b``. Where ``H·q = n`` is an integer and ``s < q``, the product falls short
-    of ``n`` by ``H·(q - s) = n·b·(q - s)/a``; it rounds back to ``n`` when that is at most
-    half the spacing of doubles below ``n`` (at least ``n·2⁻⁵⁴``, ties going to the even
-    ``n``), so when ``b·(q - s)/a ≤ 2⁻⁵⁴``: true of 1/3 (``⌊3·(1/3)⌋`` is 1 in
-    PyTorch), false of 7/10 (``⌊90·0.7⌋`` is 62).
-    """
-    a, b = int(q.p), int(q.q)
-    try:
-        s = fractions.Fraction(float(fractions.Fraction(a, b)))
-    except OverflowError:
-        return 0
-    exact = fractions.Fraction(a, b)
-    spread = abs(s - exact) + s / 2**53
-    bound = 2**53 - 1 if spread == 0 else min(2**53 - 1, math.ceil(1 / (b * spread)) - 1)
-    if s < exact and b * (exact - s) / a > fractions.Fraction(1, 2**54):
-        bound = min(bound, b - 1)  # the first multiple of b may already fall short
-    return max(bound, 0)
-
-
-def _refuse_inexact(given: Any, q: sympy.Rational, bound: int) -> NoReturn:
-    s = float(q)
-    a, b = int(q.p), int(q.q)
-    miss = next((h for h in range(1, 10**5) if math.floor(h * s) != h * a // b), None)
-    where = (
-        f": at H = {miss}, ⌊H·s⌋ is {math.floor(miss * s)} in PyTorch but ⌊H·{q}⌋ = {miss * a // b}"
-        if miss is not None
-        else f", provably only for H ≤ {bound}"
-    )
-    raise UnsupportedLayerError(
-        f"Upsample: scale_factor={given!r} has no exact formula: PyTorch floors the "
-        f"double product H·s, which symcnn cannot match to ⌊H·{q}⌋ for every size up to "
-        f"2^31{where}; use a scale such as 1.5, 0.25, 0.1 or 1/3, or give size="
-    )
-
-
-def _exact_scale(value: Any) -> sympy.Expr:
-    """:func:`scale_value`, refused where PyTorch's double product strays from it."""
-    q = scale_value(value)
-    if _fractional(q) and q > 0:
-        bound = exact_up_to(q)
-        if bound < PROVEN:
-            _refuse_inexact(value, q, bound)
-    return q
-
-
-def _fractional(value: Any) -> bool:
-    return isinstance(value, sympy.Rational) and not value.is_Integer
 
 
 def _per_axis(value: Any, x: Shape, what: str) -> tuple[Any, ...]:
@@ -308,11 +217,11 @@ class Upsample(Layer):
     A fractional scale factor ``s`` gives ``⌊H·s⌋``, exactly as PyTorch computes it in
     double precision: ``1.5``, ``0.1`` and ``1/3`` (a float, a ``Fraction`` or a sympy
     rational) read as 3/2, 1/10 and 1/3, and each size the formula is proven for
-    (:func:`exact_up_to`, at least 2³¹) is a condition of the layer. A scale whose double
-    rounds differently, such as 0.7 (``⌊90·0.7⌋`` is 62 in PyTorch), is refused. For
-    integer factors the product is exact up to 2⁵³/s, past any tensor size. An output
-    size of 0, which mode 'area' (an adaptive pool) returns as an empty tensor, is
-    refused, as ``AdaptiveAvgPool2d(0)`` is.
+    (:func:`~symcnn.symbolic.scales.exact_up_to`, at least 2³¹) is a condition of the
+    layer. A scale whose double rounds differently, such as 0.7 (``⌊90·0.7⌋`` is 62 in
+    PyTorch), is refused. For integer factors the product is exact up to 2⁵³/s, past any
+    tensor size. An output size of 0, which mode 'area' (an adaptive pool) returns as an
+    empty tensor, is refused, as ``AdaptiveAvgPool2d(0)`` is.
 
     Examples
     --------
@@ -341,7 +250,7 @@ class Upsample(Layer):
             if self.recompute_scale_factor:  # PyTorch tests it for truth only
                 refuse(self, "recompute_scale_factor", "is meaningless with a size", True)
         else:
-            self._set("scale_factor", _coerce(self.scale_factor, "scale_factor", _exact_scale))
+            self._set("scale_factor", _coerce(self.scale_factor, "scale_factor", checked_scale))
         choice(self, "mode", tuple(_MODES))
         if self.mode not in _COPYING:
             flag(self, "align_corners", optional=True)
@@ -369,7 +278,7 @@ class Upsample(Layer):
                 "scale_factor must be positive",
                 (("scale_factor", s),),
             )
-            if _fractional(s)
+            if fractional(s)
             else positive(s, "scale_factor")[0]
             for s in (scales if isinstance(scales, tuple) else (scales,))
         )
@@ -411,7 +320,7 @@ class Upsample(Layer):
         for axis, i, s in zip(
             names, x.spatial, _per_axis(self.scale_factor, x, "scale_factor"), strict=True
         ):
-            if not _fractional(s):
+            if not fractional(s):
                 continue
             if s < 1:
                 out.append(
@@ -442,7 +351,7 @@ class Upsample(Layer):
 
 def _scaled(size: sympy.Expr, scale: sympy.Expr) -> sympy.Expr:
     """``size·scale``, floored when the scale is a fraction: ``⌊3·H/2⌋``."""
-    if _fractional(scale):
+    if fractional(scale):
         return floor_div(size * scale.p, scale.q)
     return size * scale
 

@@ -18,8 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import symcnn as sc
-from symcnn.layers.resample import PROVEN, exact_up_to, scale_value
 from symcnn.symbolic.printing import text
+from symcnn.symbolic.scales import PROVEN, exact_up_to, scale_value
 
 from conftest import require
 
