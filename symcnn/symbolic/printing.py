@@ -40,6 +40,11 @@ class _TextPrinter(StrPrinter):
         op = _RELATIONS.get(expr.rel_op, expr.rel_op)
         return f"{self._print(expr.lhs)} {op} {self._print(expr.rhs)}"
 
+    def _print_Mod(self, expr: sympy.Mod) -> str:  # noqa: N802
+        # "H mod 2" binds like a product: (H - 1) mod 2, 3·(H mod 2)
+        level = sympy.printing.precedence.PRECEDENCE["Mul"]
+        return " mod ".join(self.parenthesize(a, level, strict=True) for a in expr.args)
+
     def _print_floor(self, expr: sympy.floor) -> str:
         return self._rounding(expr)
 
