@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Builder",
+    "Guard",
     "Wiring",
     "apply_rules",
     "check_rank",
@@ -63,6 +64,23 @@ class Wiring:
     name: str
     layer: Layer
     inputs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """A condition the traced code assumed, not a layer's rule: where it was decided.
+
+    ``before`` is how many nodes were added before it: the nodes from there on depend on
+    the decision (a branch taken, a size compared), so their domain includes it.
+    """
+
+    before: int
+    where: str
+    condition: Condition
+
+    def subs(self, mapping: Mapping[sympy.Symbol, Any]) -> Guard:
+        """The same guard with symbols substituted."""
+        return Guard(self.before, self.where, self.condition.subs(mapping))
 
 
 def bound_text(bindings: Mapping[sympy.Symbol, Any]) -> str:
@@ -214,6 +232,8 @@ class Builder:
         self._fields: dict[str, Fields] = {}
         self._upstream: dict[str, Upstream] = {}
         self._seen: set[int] = set()
+        self.guards: list[Guard] = []
+        self._guarded: Upstream | None = None  # the guards so far, as one chain
 
     def shape(self, name: str) -> Shape:
         """The output shape of node ``name``, derived when it was added."""
@@ -241,6 +261,22 @@ class Builder:
                 raise
             raise failure from (None if isinstance(err, RecursionError) else err)
 
+    def guard(self, where: str, condition: Condition) -> None:
+        """Assume ``condition`` from here on: the nodes added after it depend on it.
+
+        A front-end tracing code that branches on sizes (``if pad > 0:``) keeps the branch
+        it took as a guard; the network is valid only where every guard holds. Raises
+        :class:`ShapeError` when the condition is decided false (a substitution broke it).
+        """
+        kept = settle([condition], where, self.bound)
+        if not kept:
+            return
+        (condition,) = kept
+        self.guards.append(Guard(len(self.wiring), where, condition))
+        located = ((where, condition),)
+        self._guarded = Upstream(located, () if self._guarded is None else (self._guarded,))
+        self.own_conditions.extend(located)
+
     def _derive(self, node: Wiring) -> Shape:
         layer, name, inputs = node.layer, node.name, node.inputs
         shapes = tuple(self.shapes[p] for p in inputs)
@@ -249,7 +285,10 @@ class Builder:
         check_rank(where, layer, shapes, self.bound)
         conditions, out = apply_rules(where, layer, shapes, self.bound)
         own = tuple((str(where), c) for c in conditions)
-        upstream = Upstream(own, tuple(dict.fromkeys(self._upstream[p] for p in inputs)))
+        parents = [self._upstream[p] for p in inputs]
+        if self._guarded is not None:
+            parents.append(self._guarded)
+        upstream = Upstream(own, tuple(dict.fromkeys(parents)))
         fields = propagate_fields(layer, [self._fields[p] for p in inputs], out)
         self.wiring[name] = node
         self.shapes[name] = out
@@ -303,14 +342,23 @@ class Builder:
 
 
 def derive_all(
-    wiring: Iterable[Wiring], bindings: Mapping[sympy.Symbol, Any] | None = None
+    wiring: Iterable[Wiring],
+    bindings: Mapping[sympy.Symbol, Any] | None = None,
+    guards: Iterable[Guard] = (),
 ) -> Builder:
     """A :class:`Builder` that has derived every node of ``wiring``, in its order.
 
-    The garbage collector waits meanwhile (:func:`~symcnn.symbolic.guard.collector_paused`).
+    Each of ``guards`` is assumed again before the node it preceded. The garbage collector
+    waits meanwhile (:func:`~symcnn.symbolic.guard.collector_paused`).
     """
     builder = Builder(bindings)
+    pending = sorted(guards, key=lambda g: g.before)
     with collector_paused():
-        for node in wiring:
+        for i, node in enumerate(wiring):
+            while pending and pending[0].before <= i:
+                guard = pending.pop(0)
+                builder.guard(guard.where, guard.condition)
             builder.add(node.name, node.layer, node.inputs)
+        for guard in pending:
+            builder.guard(guard.where, guard.condition)
     return builder

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -75,10 +76,12 @@ class Network:
                 raise GraphError("give either a graph, or inputs and outputs")
             wiring, given = from_networkx(inputs)
             source = inputs.graph.get("source")  # type: ignore[union-attr]
+            # a traced network's guards, before every node: the graph may have been edited
+            guards = [replace(g, before=0) for g in inputs.graph.get("guards", ())]  # type: ignore[union-attr]
         else:
             wiring, given = trace(inputs, outputs)
-            source = None
-        builder = derive_all(wiring, bindings)
+            source, guards = None, []
+        builder = derive_all(wiring, bindings, guards)
         self._take(builder, None if given is None else tuple(given), source)
 
     @classmethod
@@ -102,6 +105,7 @@ class Network:
         self._read = frozenset(builder.read)
         self._input_conditions = tuple(builder.input_conditions)
         self._own_conditions = tuple(builder.own_conditions)
+        self._guards = tuple(builder.guards)
         self._records = tuple(builder.records)
         self._constraints: tuple[Boolean, ...] | None = None
         self._domain: tuple[tuple[str, Condition], ...] | None = None
@@ -145,6 +149,8 @@ class Network:
                 attributes["outputs"] = list(self._given_outputs)
             if self._source is not None:
                 attributes["source"] = self._source
+            if self._guards:
+                attributes["guards"] = self._guards
             self._read_only = to_networkx(self._wiring, self._by_name, attributes)
         return self._read_only
 
@@ -303,8 +309,18 @@ class Network:
 
     @property
     def conditions(self) -> tuple[Condition, ...]:
-        """The undecided conditions with their explanations: inputs first, then by layer."""
-        return (*self._input_conditions, *(c for r in self._records for c in r.conditions))
+        """The undecided conditions with their explanations: inputs, guards, then by layer."""
+        guards = (g.condition for g in self._guards)
+        return (*self._input_conditions, *guards, *(c for r in self._records for c in r.conditions))
+
+    @property
+    def guards(self) -> tuple[tuple[str, Condition], ...]:
+        """What traced code assumed of the sizes, each with the line that assumed it.
+
+        :func:`~symcnn.from_torch` keeps each branch on sizes it took (``if pad > 0:``),
+        and each ``torch._assert`` on sizes, as a guard; they are part of :attr:`domain`.
+        """
+        return tuple((g.where, g.condition) for g in self._guards)
 
     @property
     def free_symbols(self) -> set[sympy.Symbol]:
@@ -355,7 +371,8 @@ class Network:
             if id(node.layer) not in memo:
                 memo[id(node.layer)] = node.layer.substituted(resolved)
             wiring.append(Wiring(node.name, memo[id(node.layer)], node.inputs))
-        builder = derive_all(wiring, {**bindings, **shown})
+        guards = [g.subs(resolved) for g in self._guards]
+        builder = derive_all(wiring, {**bindings, **shown}, guards)
         return type(self)._adopt(builder, self._given_outputs, self._source)
 
     def _resolve(self, mapping: Mapping[Any, Any]) -> dict[sympy.Symbol, sympy.Expr]:

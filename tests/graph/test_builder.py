@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import networkx as nx
 import pytest
+import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -155,3 +156,32 @@ def test_a_wiring_is_a_frozen_value():
     assert w == Wiring("a", sc.ReLU(), ("x",))
     with pytest.raises(AttributeError):
         w.name = "b"  # type: ignore[misc]
+
+
+def test_guards_hold_downstream_and_survive_substitution():
+    from symcnn.validity.condition import Condition
+
+    b = Builder()
+    b.add("x", sc.Input((1, n, n)))
+    b.add("conv", sc.Conv2d(1, 4, 3), ["x"])
+    even = Condition(sympy.Eq(sympy.Mod(n, 2), 0), "the traced code assumed an even n")
+    b.guard("branch at model.py:3", even)
+    b.guard("always", Condition(sympy.true, "decided: not kept"))
+    b.add("pool", sc.MaxPool2d(2), ["conv"])
+    net = b.network()
+    assert net.guards == (("branch at model.py:3", even),)
+    assert net.layers[0].domain == net.layers[0].upstream.gather()
+    assert ("branch at model.py:3", even) not in net.layers[0].domain  # conv: before it
+    assert ("branch at model.py:3", even) in net.layers[1].domain  # pool: after it
+    assert net.is_valid({n: 10}) and not net.is_valid({n: 11})
+    assert sympy.Eq(sympy.Mod(n, 2), 0) in net.constraints
+    # substitution keeps the guard in place, and reports it broken by name
+    assert net.subs({n: 10}).guards == ()
+    with pytest.raises(sc.ShapeError, match=r"^branch at model\.py:3: the traced code assumed"):
+        net.subs({n: 11})
+    m = sc.symbols("m")
+    moved = net.subs({n: 2 * m})  # decided true for every m: no guard left
+    assert moved.guards == () and moved.is_valid({m: 3})
+    # the annotated graph carries the guards, and builds a network that keeps them
+    again = sc.Network(net.graph)
+    assert again.guards == net.guards and not again.is_valid({n: 11})
