@@ -1,0 +1,121 @@
+"""Every CNN of torchvision's classification zoo, checked against torch on the meta device.
+
+68 models (the 80 of ``torchvision.models.list_models`` less ViT, Swin and MaxViT, which
+are transformers): each derives through ``from_torch`` with a symbolic ``(3, H, W)``
+input; its parameter total is ``sum(p.numel())``, and at a square and a non-square size
+its output shape is torch's and its products are ``FlopCounterMode``'s flops / 2. The
+smallest square input symcnn finds is the smallest torch accepts, and one pixel less is
+refused by both, symcnn naming the layer. Models are built on the meta device (no
+weights, no memory); RegNet's builder needs real tensors and is moved there after.
+
+torchvision does not import beside CI's torch 2.13.0: .ci/run runs these in its second
+venv (pytest -m torchvision); elsewhere they skip when torchvision is missing.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+
+import symcnn as sc
+
+from conftest import require
+
+torch = require("torch")
+
+H, W, n = sc.symbols("H W n")
+
+pytestmark = pytest.mark.torchvision
+
+CNNS = [
+    "alexnet",
+    *(f"convnext_{s}" for s in ("tiny", "small", "base", "large")),
+    *(f"densenet{d}" for d in (121, 161, 169, 201)),
+    *(f"efficientnet_b{i}" for i in range(8)),
+    *(f"efficientnet_v2_{s}" for s in ("s", "m", "l")),
+    "googlenet",
+    "inception_v3",
+    *(f"mnasnet{s}" for s in ("0_5", "0_75", "1_0", "1_3")),
+    "mobilenet_v2",
+    "mobilenet_v3_large",
+    "mobilenet_v3_small",
+    *(f"regnet_x_{s}" for s in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf")),
+    *(f"regnet_y_{s}" for s in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf")),
+    "regnet_y_128gf",
+    *(f"resnet{d}" for d in (18, 34, 50, 101, 152)),
+    "resnext50_32x4d",
+    "resnext101_32x8d",
+    "resnext101_64x4d",
+    *(f"shufflenet_v2_x{s}" for s in ("0_5", "1_0", "1_5", "2_0")),
+    "squeezenet1_0",
+    "squeezenet1_1",
+    *(f"vgg{d}{bn}" for d in (11, 13, 16, 19) for bn in ("", "_bn")),
+    "wide_resnet50_2",
+    "wide_resnet101_2",
+]
+
+#: Auxiliary heads that run only in training: their parameters are not counted.
+AUX = {"googlenet": ("aux1", "aux2"), "inception_v3": ("AuxLogits",)}
+
+
+def build(name: str):
+    models = require("torchvision.models")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # googlenet's init_weights notice
+        if name.startswith("regnet"):  # its builder initialises real tensors
+            return getattr(models, name)(weights=None).eval().to("meta")
+        with torch.device("meta"):
+            return getattr(models, name)(weights=None).eval()
+
+
+def meta_forward(model, h: int, w: int) -> tuple[tuple[int, ...], int] | None:
+    """(per-sample output shape, products) of a meta forward pass; None if torch refuses."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    try:
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            out = model(torch.zeros(1, 3, h, w, device="meta"))
+    except (RuntimeError, ValueError, IndexError):
+        return None
+    if out.shape[0] != 1:  # a view that re-batches: wrong, not refused
+        return None
+    return tuple(out.shape[1:]), counter.get_total_flops() // 2
+
+
+def test_the_zoo_is_every_cnn_torchvision_lists():
+    models = require("torchvision.models")
+    transformers = ("vit_", "swin_", "maxvit_")
+    listed = [m for m in models.list_models(module=models) if not m.startswith(transformers)]
+    assert sorted(CNNS) == sorted(listed)
+
+
+@pytest.mark.parametrize("name", CNNS)
+def test_every_cnn_derives_exactly(name):
+    model = build(name)
+    unused = sum(p.numel() for head in AUX.get(name, ()) for p in getattr(model, head).parameters())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        net = sc.from_torch(model, (3, H, W))
+    if unused:
+        assert f"{unused} parameters are not used" in str(caught[-1].message)
+    assert net.params + unused == sum(p.numel() for p in model.parameters())
+    big = 299 if name == "inception_v3" else 224
+    for h, w in [(big, big), (big // 2 + 3, big * 3 // 5)]:
+        shape, products = meta_forward(model, h, w)
+        point = {H: h, W: w}
+        assert tuple(net.output_shape.subs(point)) == shape
+        assert net.products.subs(point) == products
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the unused heads, asserted above
+        square = sc.from_torch(model, (3, n, n))
+    first = square.min_input(n)
+    assert meta_forward(model, first, first) is not None
+    if first > 1:
+        assert meta_forward(model, first - 1, first - 1) is None
+        assert not square.is_valid({n: first - 1})
+        with pytest.raises(sc.ShapeError, match=r" at layer \d+ \(") as err:
+            square.subs({n: first - 1})
+        named = str(err.value).split(" at layer ")[1].split(")")[0]
+        assert named.split(" (")[1].split(":")[0] in dict(model.named_modules())
