@@ -115,7 +115,9 @@ class _PadNd(Layer):
         if not isinstance(value, (tuple, list)):
             return (as_size(value, "padding"),) * n
         count, constant = len(value), self.mode == "constant"
-        if count == n + 2 and n + 2 <= 6 or count == n + 4 and constant:
+        # torch pads the channels (and the batch) with the constant modes; the others take
+        # an input one axis shorter as unbatched, up to their 3-d kernels' six values.
+        if count == n + 2 and (constant or count <= 6) or count == n + 4 and constant:
             axis = "channel" if count == n + 2 else "batch"
             raise UnsupportedLayerError(
                 f"{type(self).__name__}: padding={tuple(value)!r} pads the {axis} axis "
@@ -232,7 +234,7 @@ class ConstantPad1d(_ConstantPad):
     ndim = 1
 
     padding: Any
-    value: Any
+    value: float | None
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -246,7 +248,7 @@ class ConstantPad2d(_ConstantPad):
     """
 
     padding: Any
-    value: Any
+    value: float | None
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -262,7 +264,7 @@ class ConstantPad3d(_ConstantPad):
     ndim = 3
 
     padding: Any
-    value: Any
+    value: float | None
 
 
 @dataclass(frozen=True, slots=True, repr=False)

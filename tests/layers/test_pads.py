@@ -94,6 +94,10 @@ def test_padding_is_stored_in_f_pad_order_and_printed_as_given():
     assert sc.ReplicationPad3d(1).describe() == "nn.ReplicationPad3d(1)"
     assert sc.ConstantPad2d(1, None).value is None  # F.pad reads None as 0
     assert sc.ZeroPad2d(1) == sc.ZeroPad2d((1, 1, 1, 1))
+    spec = "ReflectionPad2d(3) | ConstantPad1d((1, -1), 0.5) | CircularPad2d(p)"
+    net = sc.parse_spec(spec, input_shape="3,H,W")
+    assert net.layers[1].layer == sc.ConstantPad1d((1, -1), 0.5)
+    assert str(net.output_shape) == "3×(H + 2·p + 6)×(W + 2·p + 6)"
 
 
 def test_receptive_field_and_jump_pass_through():
@@ -396,3 +400,31 @@ def test_conv_padding_modes_pinned():
     with pytest.raises(ValueError, match=r'Only "zeros" padding mode'):
         nn.ConvTranspose2d(1, 1, 3, padding_mode="circular")
     assert math.prod(reflect.output_shape.subs({H: 5, W: 6})) == 4 * 7 * 8
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    kind=st.sampled_from(KINDS),
+    ndim=st.integers(1, 3),
+    padding=st.lists(st.integers(0, 2), max_size=10).map(tuple),
+)
+def test_padding_lengths_torch_refuses_are_refused(kind, ndim, padding):
+    """On (C, *ndim axes): torch refuses ⇒ symcnn refuses; symcnn refuses only as torch does,
+    or as UnsupportedLayerError where torch would pad the channel or batch axis."""
+    shape = (3, *(4,) * ndim)
+    args = (padding, 0.5) if kind == "Constant" else (padding,)
+    try:
+        getattr(nn, f"{kind}Pad{ndim}d")(*args)(torch.zeros(2, *shape))
+        torch_error = None
+    except (RuntimeError, ValueError, NotImplementedError) as err:
+        torch_error = err
+    try:
+        sc.Sequential(getattr(sc, f"{kind}Pad{ndim}d")(*args), input_shape=shape)
+        error = None
+    except sc.SymcnnError as err:
+        error = err
+    if torch_error is not None:
+        assert error is not None, (kind, ndim, padding, torch_error)
+    elif error is not None:
+        assert isinstance(error, sc.UnsupportedLayerError), (kind, ndim, padding, error)
+        assert "axis too" in str(error)
