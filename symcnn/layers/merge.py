@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import sympy
 
@@ -272,7 +272,7 @@ class Scalar(Layer):
     repr_positional = 2
 
     op: str
-    value: Any = None
+    value: float | None = None  # or a sympy size, from the walk
 
     def __post_init__(self) -> None:
         choice(self, "op", tuple(SCALAR_OPS))

@@ -248,7 +248,7 @@ class Var(_Reduce):
     call = "x.var(dim={dim}{extra})"
 
     dim: Any
-    correction: Any = 1
+    correction: float = 1
     keepdim: bool = False
 
     def __post_init__(self) -> None:
@@ -273,7 +273,7 @@ class Std(_Reduce):
     call = "x.std(dim={dim}{extra})"
 
     dim: Any
-    correction: Any = 1
+    correction: float = 1
     keepdim: bool = False
 
     def __post_init__(self) -> None:
@@ -322,7 +322,7 @@ class VectorNorm(_Reduce):
     call = "torch.linalg.vector_norm(x, dim={dim}{extra})"
 
     dim: Any
-    ord: Any = 2
+    ord: float = 2
     keepdim: bool = False
 
     def __post_init__(self) -> None:
