@@ -557,3 +557,94 @@ def test_random_functional_convolutions_match_torch(case):
     assert net.params == sum(p.numel() for p in model.parameters()), what
     assert net.products * 2 == flops, what
     assert net.output_shape.numel == math.prod(out)
+
+
+# -- more counting rules ---------------------------------------------------------------------
+class Tied(nn.Module):
+    """One parameter registered under two names, read by each: torch counts it once."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Parameter(torch.randn(3, 3, 3, 3))
+        self.b = self.a
+
+    def forward(self, x):
+        return F.conv2d(F.conv2d(x, self.a, padding=1), self.b, padding=1)
+
+
+def test_a_parameter_under_two_names_counts_once():
+    model = Tied()
+    assert len(list(model.parameters())) == 1
+    net = check(model, (3, H, W))
+    first, second = net.layers
+    assert first.layer is second.layer and net.params == 81
+
+
+class ComputedTwice(nn.Module):
+    """The same weight computed twice from the same parameters, for two layer norms."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.ones(8))
+        self.g = nn.Parameter(torch.ones(1))
+
+    def forward(self, x):
+        return F.layer_norm(x, (8,), self.w * self.g) + F.layer_norm(x, (8,), self.w * self.g)
+
+
+def test_a_weight_computed_twice_counts_its_tensors_once():
+    net = sc.from_torch(ComputedTwice(), (4, 8))
+    first, second, _ = net.layers
+    assert first.layer is second.layer
+    assert first.layer.layer == sc.LayerNorm(8, bias=False)
+    assert (first.params, net.params) == (9, 9)
+
+
+def test_group_and_instance_norm_without_weights_read_the_input_channels():
+    class Plain(nn.Module):
+        def forward(self, x):
+            return F.instance_norm(F.group_norm(x, 4), None, None)
+
+    c = sc.symbols("C")
+    net = sc.from_torch(Plain(), (c, H, W))
+    assert [r.layer for r in net.layers] == [sc.GroupNorm(4, c, affine=False), sc.InstanceNorm2d(c)]
+    assert net.params == 0 and net.buffers == 0
+    assert net.is_valid({c: 8, H: 2, W: 1}) and not net.is_valid({c: 6, H: 2, W: 2})
+
+
+def test_batch_norm_with_a_weight_and_no_bias():
+    class Scaled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("running_mean", torch.zeros(3))
+            self.register_buffer("running_var", torch.ones(3))
+            self.weight = nn.Parameter(torch.ones(3))
+
+        def forward(self, x):
+            return F.batch_norm(x, self.running_mean, self.running_var, self.weight)
+
+    net = check(Scaled(), (3, H, W))
+    assert net.layers[0].layer.layer == sc.BatchNorm2d(3, bias=False)
+
+
+def test_instance_norm_in_training_mode_with_running_stats_is_refused():
+    class Training(InstanceNormed):
+        def forward(self, x):
+            return F.instance_norm(x, self.running_mean, self.running_var, use_input_stats=True)
+
+    with pytest.raises(sc.UnsupportedLayerError, match=r"use_input_stats=True and running stat"):
+        sc.from_torch(Training(stats=True), (8, H, W))
+
+
+def test_a_layer_reading_computed_weights_reads_as_its_layer():
+    net = sc.from_torch(ScaledStdConv2d(3, 4, 1, bias=False), (3, H, W))
+    (conv,) = net.layers
+    assert repr(conv.layer) == (
+        "Conv2d(3, 4, kernel_size=1, bias=False) reading weight, gain (params=16, buffers=0)"
+    )
+    assert (
+        conv.layer.describe()
+        == "nn.Conv2d(3, 4, kernel_size=1, bias=False), weights from weight, gain"
+    )
+    assert conv.receptive_field == (1, 1)
+    assert net.subs({H: 5, W: 5}).layers[0].layer == conv.layer
