@@ -190,7 +190,9 @@ def _per_axis(value: Any, x: Shape, what: str) -> tuple[Any, ...]:
 
 
 def _show(value: Any) -> str:
-    return "(" + ", ".join(map(str, value)) + ")" if isinstance(value, tuple) else str(value)
+    if not isinstance(value, tuple):
+        return str(value)
+    return "(" + ", ".join(map(str, value)) + ("," if len(value) == 1 else "") + ")"
 
 
 def _coerce(value: Any, what: str, convert: Any) -> Any:
@@ -241,6 +243,15 @@ class Upsample(Layer):
     align_corners: bool | None = None
     recompute_scale_factor: bool | None = None
     antialias: bool = False
+
+    def __repr__(self) -> str:
+        # A tuple of equal values is not one value here: (2, 2) refuses a (C, L) input.
+        text = Layer.__repr__(self)
+        for name in ("size", "scale_factor"):
+            value = getattr(self, name)
+            if isinstance(value, tuple) and len(set(value)) == 1:
+                text = text.replace(f"{name}={value[0]}", f"{name}={_show(value)}", 1)
+        return text
 
     def __post_init__(self) -> None:
         if (self.size is None) == (self.scale_factor is None):

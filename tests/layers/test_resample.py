@@ -293,3 +293,41 @@ def test_the_upsampling_modules_are_torchs():
                     assert isinstance(ours, sc.ShapeError), (name, kwargs, shape)
                 else:
                     assert ours.output_shape == theirs, (name, kwargs, shape)
+
+
+def test_a_tuple_of_equal_values_reads_as_a_tuple():
+    # (2, 2) is not 2: torch refuses it on a (C, L) or (C, T, H, W) input
+    assert repr(sc.Upsample(scale_factor=(2, 2))) == "Upsample(scale_factor=(2, 2))"
+    assert repr(sc.Upsample(size=(3,), mode="linear")) == "Upsample(size=(3,), mode='linear')"
+    assert repr(sc.Upsample(scale_factor=2.0)) == "Upsample(scale_factor=2)"
+    assert sc.Upsample(scale_factor=(2, 2)) != sc.Upsample(scale_factor=2)
+
+
+@st.composite
+def proven_scales(draw):
+    """A rational a/b, its double, and sizes where a product could round: near the bound,
+    at multiples of b (where H·a/b is an integer), below powers of two."""
+    q = draw(
+        st.fractions(min_value=fractions.Fraction(1, 1000), max_value=50, max_denominator=1000)
+    )
+    bound = exact_up_to(sympy.Rational(q.numerator, q.denominator))
+    if bound < 1:
+        return q, []
+    b = q.denominator
+    sizes = [draw(st.integers(1, bound)) for _ in range(20)]
+    sizes += [max(1, bound - draw(st.integers(0, 1000))) for _ in range(5)]
+    sizes += [b * draw(st.integers(1, max(1, bound // b))) for _ in range(20)]
+    for _ in range(10):  # multiples of b just under a power of two of the product
+        top = draw(st.integers(1, max(1, int(bound * q).bit_length())))
+        k = max(1, (2**top) // q.numerator)
+        sizes.append(b * k)
+    return q, [h for h in sizes if h <= bound]
+
+
+@settings(max_examples=300, deadline=None)
+@given(proven_scales())
+def test_exact_up_to_is_a_proof_python_floats_never_break(case):
+    q, sizes = case
+    s = float(q)
+    for h in sizes:  # Python's float product is torch's (checked above against torch)
+        assert math.floor(h * s) == h * q.numerator // q.denominator, (q, h)
