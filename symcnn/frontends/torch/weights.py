@@ -86,23 +86,56 @@ def compute(torch: Any, node: Any, args: Any, kwargs: Mapping[str, Any]) -> Any:
             f"{where} writes in place; symcnn computes a module's tensors only out of place"
         )
     call_args, call_kwargs = _plain(where, args), _plain(where, dict(kwargs))
-    try:
-        with torch.no_grad(), FlopCounterMode(display=False) as counter:
-            if node.op == "call_method":
-                result = getattr(call_args[0], target)(*call_args[1:], **call_kwargs)
-            else:
-                result = target(*call_args, **call_kwargs)
-    except _TORCH_ERRORS as err:
-        raise UnsupportedLayerError(
-            f"{where}: torch cannot compute it from the tensors' shapes alone "
-            f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}); symcnn "
-            "runs calls on a module's own tensors on the meta device, without their values"
-        ) from None
+    key = _signature(torch, (node.op, target, call_args, call_kwargs))
+    known = _RUNS.get(key) if key is not None else None
+    if known is None:
+        try:
+            with torch.no_grad(), FlopCounterMode(display=False) as counter:
+                if node.op == "call_method":
+                    result = getattr(call_args[0], target)(*call_args[1:], **call_kwargs)
+                else:
+                    result = target(*call_args, **call_kwargs)
+        except _TORCH_ERRORS as err:
+            raise UnsupportedLayerError(
+                f"{where}: torch cannot compute it from the tensors' shapes alone "
+                f"({type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}); "
+                "symcnn runs calls on a module's own tensors on the meta device, without "
+                "their values"
+            ) from None
+        known = result, int(counter.get_total_flops())
+        if key is not None:
+            if len(_RUNS) >= _MAX_RUNS:
+                _RUNS.clear()
+            _RUNS[key] = known
+    result, flops = known
     sources = distinct(used)
-    flops = int(counter.get_total_flops())
     if flops:
         sources = (*sources, Source(f"node {node.name}", 0, False, sympy.Rational(flops, 2)))
     return _wrap(torch, where, node.name, result, sources)
+
+
+#: Calls run before, by their signature (meta tensors by shape, stride and dtype): the
+#: result and its flops. A network repeats its blocks, and FlopCounterMode, which
+#: decomposes each call to find the matrix products inside, costs milliseconds a call.
+_RUNS: dict[Any, tuple[Any, int]] = {}
+_MAX_RUNS = 4096
+
+
+def _signature(torch: Any, value: Any) -> Any:
+    """A hashable key of a call on meta tensors, or None when an argument has none."""
+    if isinstance(value, torch.Tensor):
+        return ("tensor", tuple(value.shape), value.stride(), value.dtype)
+    if isinstance(value, (tuple, list)):
+        items = tuple(_signature(torch, v) for v in value)
+        return None if None in items else (type(value).__name__, items)
+    if isinstance(value, dict):
+        items = tuple((k, _signature(torch, v)) for k, v in value.items())
+        return None if any(v is None for _, v in items) else ("dict", items)
+    try:
+        hash(value)
+    except TypeError:
+        return None
+    return (type(value).__name__, value) if value is not None else ("none",)
 
 
 def _plain(where: str, value: Any) -> Any:
