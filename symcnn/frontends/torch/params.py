@@ -81,6 +81,17 @@ class Params:
             raise ShapeError(f"{where}: {err}") from None
         return self.layer(where, layer, [p])
 
+    def arith(self, node: Any, op: str, p: Param) -> Layer:
+        """The layer of ``x + w``, ``x - w``, ``w - x``, ``x / w`` or ``w / x``: a ParamOp."""
+        if op == "mul":
+            return self.scale(node, p)
+        where = f"the {op} at node {node.name!r} with the {p!r}"
+        try:
+            layer = sl.ParamOp(op, p.shape, learned=p.learned)
+        except ShapeError as err:
+            raise ShapeError(f"{where}: {err}") from None
+        return self.layer(where, layer, [p])
+
     def layer(
         self, where: str, layer: Layer, used: Sequence[Param], shape: Shape | None = None
     ) -> Layer:
