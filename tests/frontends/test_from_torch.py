@@ -449,32 +449,57 @@ def test_unsupported_call_is_named():
     assert "3×8×8" in message
 
 
-def test_parameters_used_directly_are_refused():
+def test_parameters_reaching_an_unmapped_call_are_refused_naming_them():
+    # F.conv2d(x, self.weight) is mapped now (tests/frontends/test_torch_functional.py);
+    # an elementwise maximum with a parameter, read or computed, has no rule
     class Raw(nn.Module):
         def __init__(self):
             super().__init__()
-            self.weight = nn.Parameter(torch.zeros(4, 3, 3, 3))
+            self.weight = nn.Parameter(torch.zeros(8, 8))
+            self.gain = nn.Parameter(torch.ones(8, 1))
 
         def forward(self, x):
-            return F.conv2d(x, self.weight)
+            return torch.maximum(x, self.weight)
 
-    assert "reads the parameter or buffer 'weight' directly" in refused(Raw())
+    class Computed(Raw):
+        def forward(self, x):
+            return torch.maximum(x, self.weight * self.gain)
+
+    assert refused(Raw()).startswith(
+        "torch.maximum at node 'maximum' reads the parameter 'weight' of shape (8, 8) "
+        "directly and has no symcnn rule"
+    )
+    assert refused(Computed()).startswith(
+        "torch.maximum at node 'maximum' reads the tensor of shape (8, 8) computed at node "
+        "'mul' from the parameter 'weight', the parameter 'gain' directly"
+    )
 
 
-def test_scalar_arithmetic_is_refused():
+def test_scalar_arithmetic_is_mapped():
     class Scaled(nn.Module):
         def forward(self, x):
             return x * 0.5
 
-    assert refused(Scaled()).startswith("mul at node 'mul' of a tensor and a number")
+    net = sc.from_torch(Scaled(), (3, 8, 8))
+    assert net.layers[-1].layer == sc.Scalar("mul", 0.5)
 
 
 def test_untraceable_control_flow_is_refused():
     class Branchy(nn.Module):
         def forward(self, x):
-            return x if x.sum() > 0 else -x
+            return x if x.mean((1, 2, 3)) else -x
 
-    assert refused(Branchy()).startswith("torch.fx cannot trace Branchy: TraceError")
+    assert refused(Branchy()).startswith(
+        "the traced forward branches on a tensor's values at test_from_torch.py:"
+    )
+
+    class Looping(nn.Module):
+        def forward(self, x):
+            for _ in range(x.size(1)):
+                x = x + x
+            return x
+
+    assert refused(Looping()).startswith("torch.fx cannot trace Looping: TypeError")
 
 
 def test_non_module_is_a_type_error():
@@ -482,9 +507,9 @@ def test_non_module_is_a_type_error():
         sc.from_torch(lambda x: x, (3, 8, 8))
 
 
-def test_fractional_upsample_is_refused():
-    message = refused(nn.Sequential(nn.Upsample(scale_factor=1.5)))
-    assert "integer scale factors (got 1.5)" in message
+def test_inexact_fractional_upsample_is_refused():
+    message = refused(nn.Sequential(nn.Upsample(scale_factor=0.7)))
+    assert "scale_factor=0.7 has no exact formula" in message
 
 
 def test_batch_axis_in_view_must_be_kept():

@@ -166,9 +166,9 @@ def test_conv2d_needs_a_three_axis_input():
         sc.Sequential(sc.Conv2d(1, 1, 3), input_shape=(256,))
 
 
-def test_padding_mode_other_than_zeros_is_refused_not_ignored():
+def test_a_transposed_convolution_pads_with_zeros_only_as_in_torch():
     with pytest.raises(sc.UnsupportedLayerError, match="padding_mode='reflect'"):
-        sc.Conv2d(1, 1, 3, padding=1, padding_mode="reflect")
+        sc.ConvTranspose2d(1, 1, 3, padding=1, padding_mode="reflect")
 
 
 # -- pooling ------------------------------------------------------------------------------

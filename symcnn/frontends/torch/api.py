@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
-from ...errors import UnsupportedLayerError
+import sympy
+
+from ...errors import ShapeError, UnsupportedLayerError
 from ...graph.network import Network, Sequential
 from ...symbolic.guard import collector_paused
 from .convert import Converter
@@ -32,6 +34,7 @@ def from_torch(
     input_shape: Sequence[Any] | Sequence[Sequence[Any]],
     *,
     rules: Mapping[Any, Any] | None = None,
+    at: Mapping[Any, int] | None = None,
 ) -> Network:
     """The symcnn network of a ``torch.nn.Module``, with sizes that may be symbols.
 
@@ -52,6 +55,12 @@ def from_torch(
         per-sample :class:`~symcnn.symbolic.shape.Shape`, and returning a layer (or a
         sequence of them) fed by the call's tensor arguments in order. A layer may be your
         own subclass of :class:`~symcnn.layers.base.Layer`.
+    at : mapping, optional
+        A point (symbol or its name → size) at which to decide what the forward's Python
+        decides from sizes: ``if pad > 0:``, ``max(pad, 0)``. Each decision that depends on
+        the sizes becomes a guard, a condition of the network's domain naming the line of
+        code (:attr:`Network.guards`), so the formulas hold exactly where the guards hold.
+        Without it, such a branch raises. Decisions true for every size need no point.
 
     Returns
     -------
@@ -94,11 +103,15 @@ def from_torch(
     if not isinstance(module, torch.nn.Module):
         raise TypeError(f"from_torch needs a torch.nn.Module, got {type(module).__name__}")
     with collector_paused():
-        return _from_module(torch, module, input_shape, rules)
+        return _from_module(torch, module, input_shape, rules, at)
 
 
 def _from_module(
-    torch: ModuleType, module: Any, input_shape: Any, rules: Mapping[Any, Any] | None
+    torch: ModuleType,
+    module: Any,
+    input_shape: Any,
+    rules: Mapping[Any, Any] | None,
+    at: Mapping[Any, int] | None,
 ) -> Network:
     user = user_rules(torch, rules)
     shapes = _input_shapes(input_shape)
@@ -109,12 +122,22 @@ def _from_module(
     kind = module_kind(module)
     if kind is not None:  # a bare layer: torch.fx would trace into its forward
         return Sequential(layer_from_module(module, kind), input_shape=shapes[0])
+    traced = Traced(module)
+    converter = Converter(torch, traced, user, shapes, _point(shapes, at))
+    fx_tracer = tracer(torch, user.is_leaf)
+
+    def decide(proxy: Any) -> bool:  # a branch on sizes, met while tracing
+        if traced.graph is None:
+            traced.graph = fx_tracer.graph
+        return converter.decide(proxy.node)
+
+    fx_tracer.decide = decide
     modes = [(m, m.training) for m in module.modules()]
     try:
         module.eval()
         try:
-            traced = Traced(module, tracer(torch, user.is_leaf).trace(module))
-        except UnsupportedLayerError:
+            traced.graph = fx_tracer.trace(module, concrete_args=_defaults(module, shapes))
+        except (UnsupportedLayerError, ShapeError):
             raise
         except Exception as err:
             raise UnsupportedLayerError(
@@ -123,27 +146,25 @@ def _from_module(
     finally:
         for m, training in modes:
             m.training = training
-    net = Converter(torch, traced, user).network(shapes)
+    net = converter.network()
     _warn_unused(module, traced)
     return net
 
 
-@dataclass(frozen=True)
 class Traced:
-    """A module and the graph ``torch.fx`` traced from it: what the walk reads.
+    """A module and the graph ``torch.fx`` traces from it: what the walk reads.
 
     Not a ``torch.fx.GraphModule``, which would copy every submodule the graph calls and
     compile Python source for its forward: the walk needs neither, and on a large model
-    they cost about a third of ``from_torch``.
+    they cost about a third of ``from_torch``. The graph is set while tracing, when a
+    branch on sizes needs the walk to run ahead of the tracer (:mod:`.guards`).
     """
 
-    module: Any
-    graph: Any
-    modules: dict[str, Any] = field(init=False, repr=False)
-
-    def __post_init__(self) -> None:
+    def __init__(self, module: Any, graph: Any = None) -> None:
+        self.module = module
+        self.graph = graph
         # one walk over the module tree; torch's get_submodule walks the path every call
-        object.__setattr__(self, "modules", dict(self.module.named_modules()))
+        self.modules = dict(module.named_modules())
 
     def get_submodule(self, target: str) -> Any:
         """The submodule a ``call_module`` node calls."""
@@ -185,6 +206,45 @@ def _warn_unused(module: Any, traced: Any) -> None:
             f"mode) and are not counted: {where}",
             stacklevel=4,  # from_torch's caller: _warn_unused, _from_module, from_torch
         )
+
+
+def _defaults(module: Any, shapes: Sequence[Any]) -> dict[str, Any] | None:
+    """The optional arguments of ``forward`` beyond the inputs given: traced as defaults.
+
+    ``forward(x, mask=None)`` with one input shape takes ``mask=None``, so that
+    ``if mask is not None:`` follows the default's branch rather than a traced tensor's.
+    """
+    try:
+        params = list(inspect.signature(module.forward).parameters.values())
+    except (TypeError, ValueError):  # pragma: no cover - a builtin forward
+        return None
+    positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    extra = [p for p in params if p.kind in positional][len(shapes) :]
+    found = {p.name: p.default for p in extra if p.default is not inspect.Parameter.empty}
+    return found or None
+
+
+def _point(shapes: Sequence[Any], at: Mapping[Any, int] | None) -> dict[Any, Any] | None:
+    """``at`` keyed by the input shapes' symbols, each value an integer size."""
+    if at is None:
+        return None
+    symbols = {str(s): s for shape in shapes for d in shape for s in _free(d)}
+    point = {}
+    for key, value in at.items():
+        symbol = symbols.get(str(key))
+        if symbol is None:
+            raise ShapeError(
+                f"at= names {key!r}, which is no symbol of the input shapes "
+                f"({', '.join(sorted(symbols)) or 'none'})"
+            )
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ShapeError(f"at= gives {key} = {value!r}; a size is an integer of at least 1")
+        point[symbol] = sympy.Integer(value)
+    return point
+
+
+def _free(size: Any) -> set[Any]:
+    return set(getattr(size, "free_symbols", ()))
 
 
 def _input_shapes(input_shape: Any) -> list[tuple[Any, ...]]:

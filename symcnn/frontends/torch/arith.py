@@ -21,6 +21,7 @@ import sympy
 
 from ... import layers as sl
 from ...errors import ShapeError, UnsupportedLayerError
+from .guards import size_arith, size_op
 from .values import BATCH, Param, Piece, Value, _Batch, name_of, show
 
 if TYPE_CHECKING:
@@ -176,8 +177,8 @@ class Arith:
                     "arithmetic and size arithmetic"
                 )
             if op == "neg":
-                return conv._size_op(node, operator.neg, ops, {})
-            return conv._size_arith(node, _SIZE_OPERATORS[op], ops)
+                return size_op(node, operator.neg, ops, {})
+            return size_arith(node, _SIZE_OPERATORS[op], ops)
         if mode == "floor":
             op, mode = "floordiv", None
         if op == "neg":

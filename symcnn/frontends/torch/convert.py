@@ -9,6 +9,7 @@ one call (``x * x``, ``torch.cat([x, x])``) is two edges from the same node.
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Mapping, Sequence
 from types import ModuleType
 from typing import Any
@@ -21,11 +22,14 @@ from ...graph.derive import Builder
 from ...graph.network import Network
 from ...layers.base import Layer
 from ...symbolic.shape import Shape
+from .arith import Arith
 from .functions import AXIS_CALLS, BY_NAME, Call, calls
+from .guards import SIZE_OPS, assertion, decide, size_op, source_line
 from .modules import layer_from_module, module_kind
 from .params import Params
 from .rules import UserRules, as_layers
-from .values import BATCH, Param, Piece, Value, _Batch, leaves, name_of, number, qualified, show
+from .values import BATCH, Param, Piece, Value, _Batch, leaves, name_of, qualified, show
+from .weights import compute, computes
 
 __all__ = ["Converter"]
 
@@ -33,10 +37,19 @@ __all__ = ["Converter"]
 class Converter:
     """Walks a traced graph in order, turning each node into a builder node or a size."""
 
-    def __init__(self, torch: ModuleType, traced: Any, user: UserRules):
+    def __init__(
+        self,
+        torch: ModuleType,
+        traced: Any,
+        user: UserRules,
+        shapes: Sequence[tuple[Any, ...]],
+        at: Mapping[sympy.Symbol, Any] | None = None,
+    ):
         self.torch = torch
         self.traced = traced
         self.user = user
+        self.shapes = list(shapes)
+        self.at = at
         self.functions, self.methods = calls(torch)
         self.builder = Builder()
         self.env: dict[Any, Any] = {}
@@ -46,32 +59,86 @@ class Converter:
         self.calls: dict[str, int] = {}
         self.pieces: dict[tuple[str, int], Value] = {}
         self.params = Params(torch, traced)
+        self.arith = Arith(self)
         self.axis_functions = {getattr(torch, op): op for op in AXIS_CALLS if hasattr(torch, op)}
 
-    def network(self, shapes: list[tuple[Any, ...]]) -> Network:
-        """The network: inputs of ``shapes``, then every node the outputs depend on."""
+    def network(self) -> Network:
+        """The network: the inputs, then every node the outputs depend on, in order."""
         graph = self.traced.graph
-        placeholders = [n for n in graph.nodes if n.op == "placeholder"]
-        if len(placeholders) != len(shapes):
-            raise ShapeError(
-                f"{type(self.traced.module).__name__} takes {len(placeholders)} input(s) "
-                f"({', '.join(p.name for p in placeholders)}); input_shape gives {len(shapes)}"
-            )
         needed = self._needed(graph)
         outputs: list[str] = []
         for node in graph.nodes:
-            if node.op == "placeholder":
-                i = len(self.inputs)
-                name = "input" if len(shapes) == 1 else f"input{i + 1}"
-                shape = self.builder.add(name, sl.Input(shapes[i]))
-                self.inputs.append(name)
-                self.env[node] = Value(name, shape)
-            elif node.op == "output":
+            if node in self.env:  # converted already, to decide a branch while tracing
+                continue
+            if node.op == "output":
                 outputs = [self._tensor(node, v).node for v in leaves(self._arg(node.args[0]))]
-            elif node in needed:
-                self.env[node] = self._convert(node)
+            elif node in needed or node.op == "placeholder":
+                self.env[node] = self._node(node)
+            elif node.target is self.torch._assert:  # a check on sizes: part of the domain
+                self.value_of(node)
+        placeholders = [n for n in graph.nodes if n.op == "placeholder"]
+        if len(self.inputs) != len(self.shapes):
+            raise ShapeError(
+                f"{type(self.traced.module).__name__} takes {len(placeholders)} input(s) "
+                f"({', '.join(p.name for p in placeholders)}); input_shape gives "
+                f"{len(self.shapes)}"
+            )
         # tables show torch's node names by default
         return self._pruned(outputs).network(outputs, source="torch")
+
+    def value_of(self, node: Any) -> Any:
+        """What ``node`` computes, converting it and what it reads first: while tracing."""
+        wanted = {node}
+        stack = [node]
+        while stack:
+            for parent in stack.pop().all_input_nodes:
+                if parent not in wanted:
+                    wanted.add(parent)
+                    stack.append(parent)
+        for n in self.traced.graph.nodes:
+            if n in wanted and n not in self.env:
+                self.env[n] = self._node(n)
+        return self.env[node]
+
+    def _node(self, node: Any) -> Any:
+        if node.op != "placeholder":
+            return self._convert(node)
+        i = len(self.inputs)
+        if i >= len(self.shapes):
+            if node.args:  # an optional argument of forward: traced with its default
+                return node.args[0]
+            placeholders = [n.name for n in self.traced.graph.nodes if n.op == "placeholder"]
+            raise ShapeError(
+                f"{type(self.traced.module).__name__} takes {len(placeholders)} input(s) "
+                f"({', '.join(placeholders)}); input_shape gives {len(self.shapes)}"
+            )
+        name = "input" if len(self.shapes) == 1 else f"input{i + 1}"
+        shape = self.builder.add(name, sl.Input(self.shapes[i]))
+        self.inputs.append(name)
+        return Value(name, shape)
+
+    def decide(self, node: Any) -> bool:
+        """``bool()`` of a traced size comparison: decided, and kept as a guard if needed."""
+        where = source_line()
+        tensors = (Value, Piece, Param)
+        try:
+            value = self.value_of(node)
+        except UnsupportedLayerError:  # x.sum(1) > 0: a comparison of a tensor's values
+            if not any(isinstance(self.env.get(a), tensors) for a in node.all_input_nodes):
+                raise
+            value = Value(node.name, Shape(()))
+        if isinstance(value, tensors):
+            raise UnsupportedLayerError(
+                f"the traced forward branches on a tensor's values at {where} (node "
+                f"{node.name!r}); symcnn derives what holds for every input, which "
+                "data-dependent control flow does not"
+            )
+        if isinstance(value, _Batch):
+            value = 1  # a batch size is at least 1
+        taken, guard = decide(value, self.at, where)
+        if guard is not None:
+            self.builder.guard(f"branch at {where}", guard)
+        return taken
 
     def _pruned(self, outputs: list[str]) -> Builder:
         """The builder, less the nodes only read for their sizes (``conv(x).size(1)``)."""
@@ -90,9 +157,15 @@ class Converter:
         if len(reached) == len(wiring):
             return self.builder
         pruned = Builder()  # rare: derive the kept nodes again, in the same order
-        for name, node in wiring.items():
+        guards = list(self.builder.guards)
+        for i, (name, node) in enumerate(wiring.items()):
+            while guards and guards[0].before <= i:
+                guard = guards.pop(0)
+                pruned.guard(guard.where, guard.condition)
             if name in reached:
                 pruned.add(name, node.layer, node.inputs)
+        for guard in guards:
+            pruned.guard(guard.where, guard.condition)
         return pruned
 
     @staticmethod
@@ -117,6 +190,8 @@ class Converter:
             return self._module(node, args, kwargs)
         if node.op == "get_attr":
             return self.params.read(node)
+        if computes(args, kwargs):  # a call on a module's own tensors alone: run in torch
+            return compute(self.torch, node, args, kwargs)
         target = node.target
         call: Call | None
         if node.op == "call_method":
@@ -131,8 +206,8 @@ class Converter:
                 return self._view(node, target, args)
             if target in AXIS_CALLS:
                 return self._axis_call(node, f"x.{target}", target, args, kwargs)
-            if target in ("add", "add_", "mul", "mul_"):
-                return self._arith(node, target.rstrip("_"), args)
+            if target in self.arith.methods:
+                return self.arith.method(node, target, args, kwargs)
         else:
             what = name_of(target)
             rule = self.user.function_rule(target)
@@ -142,14 +217,12 @@ class Converter:
                 return self._size_query(node, "shape", args[:1])
             if target is operator.getitem:
                 return self._getitem(node, args)
-            if target in (operator.add, operator.iadd, self.torch.add):
-                return self._arith(node, "add", args)
-            if target in (operator.mul, operator.imul, self.torch.mul):
-                return self._arith(node, "mul", args)
-            if target in (operator.floordiv, operator.sub, operator.truediv):
-                return self._size_arith(node, target, args)
-            if target in (self.torch.cat, getattr(self.torch, "concat", None)):
-                return self._cat(node, args, kwargs)
+            if target in self.arith.functions:
+                return self.arith.function(node, target, args, kwargs)
+            if target in SIZE_OPS:
+                return size_op(node, target, args, kwargs)
+            if target is self.torch._assert:
+                return self._assert(node, args, kwargs)
             if target is self.torch.reshape:
                 return self._view(node, "reshape", args)
             if target in self.axis_functions:
@@ -160,9 +233,9 @@ class Converter:
             used = [a for a in leaves((args, kwargs)) if isinstance(a, Param)]
             if used:
                 raise UnsupportedLayerError(
-                    f"{what} at node {node.name!r} reads the parameter or buffer "
-                    f"{used[0].target!r} directly and has no symcnn rule; symcnn maps a "
-                    "module's own tensors in x * w, F.layer_norm and F.linear"
+                    f"{what} at node {node.name!r} reads the {used[0]!r} directly and has "
+                    "no symcnn rule; symcnn maps a module's own tensors in x * w and as the "
+                    "weights of F.conv*, F.conv_transpose*, F.linear, F.*_norm and F.prelu"
                 )
             raise UnsupportedLayerError(
                 f"{what} at node {node.name!r} has no symcnn rule; "
@@ -171,6 +244,8 @@ class Converter:
         where = f"{what} at node {node.name!r}"
         bound = call.bind(where, args, kwargs)
         x = bound.pop(call.params[0][0])
+        if "input_shape" in bound:  # not torch's: the per-sample shape, for rules reading it
+            bound["input_shape"] = self._tensor(node, x).shape
         try:
             layer = call.make(**bound)
         except UnsupportedLayerError as err:
@@ -181,7 +256,7 @@ class Converter:
             return self._tensor(node, x)
         used = [v for v in bound.values() if isinstance(v, Param)]
         if used:  # one layer object per set of tensors: read twice, counted once
-            layer = self.params.layer(where, layer, used)
+            layer = self.params.layer(where, layer, used, self._tensor(node, x).shape)
         return self._add(node, node.name, layer, [x])
 
     def _module(self, node: Any, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Any:
@@ -324,37 +399,6 @@ class Converter:
             )
         return x
 
-    def _arith(self, node: Any, op: str, args: Sequence[Any]) -> Any:
-        params = [a for a in args if isinstance(a, Param)]
-        if params:
-            tensors = [a for a in args if isinstance(a, (Value, Piece))]
-            if op != "mul" or len(args) != 2 or len(params) != 1 or len(tensors) != 1:
-                raise UnsupportedLayerError(
-                    f"{op} at node {node.name!r} of {', '.join(show(a) for a in args)} has "
-                    "no symcnn rule; symcnn maps a tensor times a module's tensor, x * w"
-                )
-            return self._add(node, node.name, self.params.scale(node, params[0]), tensors)
-        if not any(isinstance(a, Value) for a in args):
-            return self._size_arith(node, operator.add if op == "add" else operator.mul, args)
-        if len(args) != 2 or not all(isinstance(a, Value) for a in args):
-            raise UnsupportedLayerError(
-                f"{op} at node {node.name!r} of a tensor and a number ({args[0]!r}, "
-                f"{args[-1]!r}) has no symcnn rule; symcnn maps tensor {op} tensor"
-            )
-        layer = sl.Add() if op == "add" else sl.Mul()
-        return self._add(node, node.name, layer, args)
-
-    def _cat(self, node: Any, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Value:
-        tensors = list(args[0])
-        dim = args[1] if len(args) > 1 else kwargs.get("dim", 0)
-        if len(tensors) == 1:
-            return self._tensor(node, tensors[0])
-        try:
-            layer = sl.Concat(dim)
-        except ShapeError as err:
-            raise ShapeError(f"torch.cat at node {node.name!r}: {err}") from None
-        return self._add(node, node.name, layer, tensors)
-
     def _view(self, node: Any, method: str, args: Sequence[Any]) -> Any:
         x, *sizes = args
         if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
@@ -476,15 +520,16 @@ class Converter:
             f"indexing at node {node.name!r} ({show(seq)}[{index!r}]) has no symcnn rule"
         )
 
-    def _size_arith(self, node: Any, op: Any, args: Sequence[Any]) -> Any:
-        if any(isinstance(a, (Value, _Batch)) for a in args):
-            raise UnsupportedLayerError(
-                f"{name_of(op)} at node {node.name!r} on {tuple(show(a) for a in args)} "
-                "has no symcnn rule"
-            )
-        a, b = (number(node, v) for v in args)
-        # factored, so that x.size(1) * x.size(2) reads 4·(H - 2), as the shapes do
-        return sympy.factor_terms(a / b if op is operator.truediv else op(a, b))
+    def _assert(self, node: Any, args: Sequence[Any], kwargs: Mapping[str, Any]) -> None:
+        """``torch._assert(h == 224, "...")`` on sizes: a guard named by its message."""
+        cond, *rest = [*args, *kwargs.values()]
+        where = f"torch._assert at node {node.name!r}"
+        if isinstance(cond, (Value, Piece, Param)):
+            raise UnsupportedLayerError(f"{where} tests a tensor's values")
+        shown = {n.name: show(v) for n, v in self.env.items()}  # Proxy(getitem_2) -> H
+        text = str(rest[0] if rest else "")
+        message = re.sub(r"Proxy\((\w+)\)", lambda m: shown.get(m[1], m[1]), text)
+        self.builder.guard(where, assertion(cond, message, where))
 
     def _shapes_of(self, args: Sequence[Any]) -> str:
         shown = [str(a.shape) for a in leaves(args) if isinstance(a, Value)]

@@ -18,8 +18,7 @@ from typing import Any
 from ... import layers as sl
 from ...errors import ShapeError, UnsupportedLayerError
 from ...layers.base import Layer
-from .modules import integral
-from .params import weights
+from . import functional
 
 __all__ = ["ACTIVATIONS", "AXIS_CALLS", "BY_NAME", "Call", "calls"]
 
@@ -86,10 +85,27 @@ def _pool(kind: Any) -> Callable[..., Layer]:
     return make
 
 
-def _interpolate(size: Any, scale_factor: Any, mode: str, align_corners: Any, **_: Any) -> Layer:
-    if scale_factor is not None:
-        scale_factor = integral(scale_factor, "F.interpolate")
-    return sl.Upsample(size=size, scale_factor=scale_factor, mode=mode, align_corners=align_corners)
+def _interpolate(
+    size: Any,
+    scale_factor: Any,
+    mode: str,
+    align_corners: Any,
+    recompute_scale_factor: Any,
+    antialias: Any,
+) -> Layer:
+    """``F.interpolate`` (and ``F.upsample*``, which fx records as it): an ``Upsample``.
+
+    Fractional scales are exact (:func:`~symcnn.symbolic.scales.scale_value`); a size read
+    off another tensor (``size=skip.shape[-2:]``) arrives as sympy sizes.
+    """
+    return sl.Upsample(
+        size=size,
+        scale_factor=scale_factor,
+        mode=mode,
+        align_corners=align_corners,
+        recompute_scale_factor=recompute_scale_factor,
+        antialias=antialias,
+    )
 
 
 def _pad(pad: Any, mode: Any, value: Any) -> Layer | None:
@@ -212,6 +228,12 @@ def calls(torch: ModuleType) -> tuple[dict[Any, Call], dict[str, Call]]:
         ),
         _interpolate,
     )
+    functions[F.pixel_shuffle] = functions[torch.pixel_shuffle] = Call(
+        _sig("input, upscale_factor"), sl.PixelShuffle
+    )
+    functions[F.pixel_unshuffle] = functions[torch.pixel_unshuffle] = Call(
+        _sig("input, downscale_factor"), sl.PixelUnshuffle
+    )
     functions[F.pad] = Call(_sig("input, pad, mode='constant', value=None"), _pad)
     _weighted(F, functions)
     dropout = Call(_sig("input, p=0.5, training=True, inplace=False"), lambda **_: None)
@@ -220,15 +242,82 @@ def calls(torch: ModuleType) -> tuple[dict[Any, Call], dict[str, Call]]:
             functions[getattr(F, name)] = dropout
     flatten = Call(_sig("input, start_dim=0, end_dim=-1"), sl.Flatten)
     functions[torch.flatten] = methods["flatten"] = flatten
-    mean = Call(
-        _sig("input, dim, keepdim=False, dtype=None"),
-        lambda dim, keepdim, dtype: sl.Mean(dim, keepdim),
-    )
-    functions[torch.mean] = methods["mean"] = mean
+    _reductions(torch, functions, methods)
     for name in ("contiguous", "clone", "detach"):
         methods[name] = same
     _axis_calls(torch, functions, methods)
     return functions, methods
+
+
+def _reduction(kind: Callable[..., Layer], **fixed: Any) -> Callable[..., Layer]:
+    """The reduction layer ``kind`` over ``dim``; no ``dim`` reduces the batch: refused."""
+
+    def make(dim: Any, keepdim: Any, **kw: Any) -> Layer:
+        if dim is None or dim == () or dim == []:
+            raise UnsupportedLayerError(
+                "with no dim it reduces every axis, the batch axis too, and symcnn shapes "
+                "are per sample: name the axes (dim=...)"
+            )
+        if kw.pop("out", None) is not None:
+            raise UnsupportedLayerError("out=tensor writes into a tensor")
+        kw.pop("dtype", None)
+        return kind(dim, keepdim=keepdim, **fixed, **kw)
+
+    return make
+
+
+def _variance(kind: Callable[..., Layer]) -> Callable[..., Layer]:
+    """``x.var`` or ``x.std``: ``unbiased=False`` is ``correction=0``."""
+
+    def make(dim: Any, keepdim: Any, unbiased: Any, correction: Any) -> Layer:
+        if correction is None:
+            correction = 0 if unbiased is False else 1
+        return _reduction(kind, correction=correction)(dim, keepdim)
+
+    return make
+
+
+def _norm_order(p: Any) -> dict[str, Any]:
+    if p is None or p == "fro":
+        return {"ord": 2}
+    if isinstance(p, str):
+        raise UnsupportedLayerError(f"the matrix norm p={p!r} has no symcnn rule")
+    return {"ord": p}
+
+
+def _reductions(torch: ModuleType, functions: dict[Any, Call], methods: dict[str, Call]) -> None:
+    """``x.mean``, ``x.sum``, ``amax``, ``var``, ``logsumexp``, ``norm`` ... over ``dim``.
+
+    ``x.max(dim)`` and ``x.min(dim)``, which return values and indices, are the walk's own
+    (:mod:`.arith`).
+    """
+    spec = "input, dim=None, keepdim=False, dtype=None"
+    var = "input, dim=None, unbiased=None, keepdim=False, correction=None"
+    for name, call in (
+        ("mean", Call(_sig(spec), _reduction(sl.Mean))),
+        ("sum", Call(_sig(spec), _reduction(sl.Sum))),
+        ("amax", Call(_sig("input, dim=None, keepdim=False"), _reduction(sl.Amax))),
+        ("amin", Call(_sig("input, dim=None, keepdim=False"), _reduction(sl.Amin))),
+        ("logsumexp", Call(_sig("input, dim=None, keepdim=False"), _reduction(sl.LogSumExp))),
+        ("var", Call(_sig(var), _variance(sl.Var))),
+        ("std", Call(_sig(var), _variance(sl.Std))),
+        (
+            "norm",
+            Call(
+                _sig("input, p=None, dim=None, keepdim=False, out=None, dtype=None"),
+                lambda p, dim, keepdim, **kw: _reduction(sl.VectorNorm, **_norm_order(p))(
+                    dim, keepdim, **kw
+                ),
+            ),
+        ),
+    ):
+        methods[name] = call
+        if hasattr(torch, name):
+            functions[getattr(torch, name)] = call
+    functions[torch.linalg.vector_norm] = Call(
+        _sig("input, ord=2, dim=None, keepdim=False, dtype=None"),
+        lambda ord, dim, keepdim, dtype: _reduction(sl.VectorNorm, ord=ord)(dim, keepdim),
+    )
 
 
 #: Axis calls whose arguments need the input's shape (varargs, a count of pieces): the
@@ -253,38 +342,47 @@ def _axis_calls(torch: ModuleType, functions: dict[Any, Call], methods: dict[str
 
 
 def _weighted(F: ModuleType, functions: dict[Any, Call]) -> None:  # noqa: N803
-    """Functional layers whose weights are a module's parameters, and ``F.normalize``.
+    """Functional layers whose weights are a module's tensors, and ``F.normalize``.
 
-    ``F.conv2d(x, self.weight)`` stays refused until the tests that pin its refusal move.
+    The weights are parameters or buffers read directly (``self.weight``) or computed
+    from them alone (:mod:`.weights`); each layer's hyperparameters come from their shapes,
+    as ``torch.nn``'s modules make them: ``F.conv2d``'s in_channels is ``weight.shape[1]
+    * groups``. ``input_shape``, last, is no argument of torch's: the walk fills in the
+    per-sample input shape, for the rules that need its rank or channels.
     """
     functions[F.layer_norm] = Call(
-        _sig("input, normalized_shape, weight=None, bias=None, eps=1e-05"), _layer_norm
+        _sig("input, normalized_shape, weight=None, bias=None, eps=1e-05"), functional.layer_norm
     )
-    functions[F.linear] = Call(_sig("input, weight, bias=None"), _linear)
+    functions[F.linear] = Call(_sig("input, weight, bias=None"), functional.linear)
     functions[F.normalize] = Call(_sig("input, p=2.0, dim=1, eps=1e-12, out=None"), _normalize)
-
-
-def _layer_norm(normalized_shape: Any, weight: Any, bias: Any, eps: Any) -> Layer:
-    shape = normalized_shape
-    shape = tuple(shape) if isinstance(shape, (tuple, list)) else (shape,)
-    weights("weight", weight, shape)
-    weights("bias", bias, shape)
-    if weight is None and bias is not None:
-        raise UnsupportedLayerError(
-            "F.layer_norm with a bias but no weight has no symcnn rule (nn.LayerNorm "
-            "has both or neither)"
+    conv = "input, weight, bias=None, stride=1, padding=0"  # then each kind's order
+    for d in (1, 2, 3):
+        functions[getattr(F, f"conv{d}d")] = Call(
+            _sig(f"{conv}, dilation=1, groups=1"), functional.conv(getattr(sl, f"Conv{d}d"))
         )
-    return sl.LayerNorm(
-        shape, eps=eps, elementwise_affine=weight is not None, bias=bias is not None
+        functions[getattr(F, f"conv_transpose{d}d")] = Call(
+            _sig(f"{conv}, output_padding=0, groups=1, dilation=1"),
+            functional.conv(getattr(sl, f"ConvTranspose{d}d"), transposed=True),
+        )
+    stats = "weight=None, bias=None"
+    functions[F.batch_norm] = Call(
+        _sig(
+            f"input, running_mean, running_var, {stats}, training=False, momentum=0.1, "
+            "eps=1e-05, input_shape=None"
+        ),
+        functional.batch_norm,
     )
-
-
-def _linear(weight: Any, bias: Any) -> Layer:
-    shape = weights("weight", weight, None)
-    if shape is None or len(shape) != 2:
-        raise ShapeError(f"the weight of F.linear must have 2 axes (out, in), got {weight!r}")
-    weights("bias", bias, shape[:1])
-    return sl.Linear(shape[1], shape[0], bias=bias is not None)
+    functions[F.instance_norm] = Call(
+        _sig(
+            f"input, running_mean=None, running_var=None, {stats}, use_input_stats=True, "
+            "momentum=0.1, eps=1e-05, input_shape=None"
+        ),
+        functional.instance_norm,
+    )
+    functions[F.group_norm] = Call(
+        _sig(f"input, num_groups, {stats}, eps=1e-05, input_shape=None"), functional.group_norm
+    )
+    functions[F.prelu] = Call(_sig("input, weight"), functional.prelu)
 
 
 def _normalize(p: Any, dim: Any, eps: Any, out: Any) -> Layer:

@@ -15,7 +15,7 @@ from ...errors import UnsupportedLayerError
 from ...layers.base import Layer
 from ...layers.registry import torch_twin
 
-__all__ = ["integral", "layer_from_module", "module_kind", "tracer"]
+__all__ = ["layer_from_module", "module_kind", "tracer"]
 
 #: The symcnn class per module class, found once per class (None: no rule).
 _KINDS: dict[type, type[Layer] | None] = {}
@@ -53,25 +53,10 @@ def layer_from_module(m: Any, kind: type[Layer]) -> Layer:
             # has no bias either way, and reads as the default (equal to a hand-built one)
             affine = getattr(m, "affine", getattr(m, "elementwise_affine", True))
             value = value is not None or not affine
-        elif f.name == "scale_factor" and value is not None:
-            value = integral(value, m)
         kwargs[f.name] = value
     if getattr(m, "return_indices", False):
         raise UnsupportedLayerError(f"{m!r}: return_indices=True returns a tuple of tensors")
     return kind(**kwargs)
-
-
-def integral(value: Any, what: Any) -> Any:
-    """Integer scale factors (``2.0`` → ``2``); a fractional one has no symcnn rule."""
-    values = value if isinstance(value, (tuple, list)) else (value,)
-    out = []
-    for v in values:
-        if isinstance(v, float) and not v.is_integer():
-            raise UnsupportedLayerError(
-                f"{what!r}: symcnn's Upsample takes integer scale factors (got {v})"
-            )
-        out.append(int(v))
-    return tuple(out) if isinstance(value, (tuple, list)) else out[0]
 
 
 #: The Tracer class, made once per torch module object.
@@ -92,6 +77,12 @@ def tracer(torch: ModuleType, user_leaf: Any) -> Any:
             def __init__(self, leaf: Any) -> None:
                 super().__init__()
                 self.user_leaf = leaf
+                self.decide: Any = None  # bool() of a traced size (frontends/torch/guards.py)
+
+            def to_bool(self, obj: Any) -> bool:
+                if self.decide is None:
+                    return bool(super().to_bool(obj))
+                return bool(self.decide(obj))
 
             def is_leaf_module(self, m: Any, qualname: str) -> bool:
                 return (

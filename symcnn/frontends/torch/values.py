@@ -170,5 +170,5 @@ def name_of(target: Any) -> str:
 def show(value: Any) -> str:
     """A converted argument as messages write it: ``tensor 3×8×8``, or its repr."""
     if isinstance(value, Value):
-        return f"tensor {value.shape}"
+        return f"tensor {value.shape}" if len(value.shape) else "tensor of shape ()"
     return repr(value)
