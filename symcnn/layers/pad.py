@@ -104,6 +104,13 @@ class _PadNd(Layer):
 
     def __post_init__(self) -> None:
         self._set("padding", self._sides(self.padding))
+        if self.mode == "circular" and any(p.is_Integer and p < 0 for p in self.padding):
+            # torch crops with negative circular pads of one sign, and with mixed signs
+            # fails or returns wrong values at random: no rule to model
+            raise UnsupportedLayerError(
+                f"{type(self).__name__}: padding={tuple(self.padding)!r} crops, which "
+                "symcnn does not model in circular mode (PyTorch's results vary there)"
+            )
         self._check_extra()
         self._validate()
 
