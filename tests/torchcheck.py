@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from typing import Any
 
@@ -88,19 +89,46 @@ def torch_layer(torch: Any, layer: Any) -> Any:
     """
     import dataclasses
 
-    if isinstance(layer, (sc.Input, sc.Add, sc.Mul, sc.Concat, sc.View)):
+    if isinstance(layer, (sc.Input, sc.Add, sc.Mul, sc.Concat, sc.View, *_FUNCTIONAL)):
         return None
-    kwargs = {f.name: _plain(getattr(layer, f.name)) for f in dataclasses.fields(layer) if f.init}
-    return getattr(torch.nn, type(layer).__name__)(**kwargs)
+    module = getattr(torch.nn, type(layer).__name__)
+    accepted = inspect.signature(module).parameters  # Upsample's antialias is F.interpolate's
+    kwargs = {
+        f.name: _plain(getattr(layer, f.name))
+        for f in dataclasses.fields(layer)
+        if f.init and (f.name in accepted or getattr(layer, f.name) != f.default)
+    }
+    return module(**kwargs)
 
 
 def _plain(value: Any) -> Any:
-    """sympy Integers as ints, tuples of them as tuples of ints; anything else as it is."""
+    """sympy Integers as ints, rationals as floats (a scale factor), tuples of them alike."""
     if isinstance(value, tuple):
         return tuple(_plain(v) for v in value)
     if hasattr(value, "is_Integer") and value.is_Integer:
         return int(value)
+    if hasattr(value, "is_Rational") and value.is_Rational:
+        return float(value)
     return value
+
+
+#: Layers that are torch functions or operators, not modules: run by ``TorchRun._step``.
+_FUNCTIONAL = (sc.Sub, sc.Div, sc.Scalar, sc.Mean, sc.Sum, sc.Amax, sc.Amin)
+
+#: ``Scalar(op, value)`` as torch computes it on a tensor ``x``.
+_SCALAR = {
+    "add": lambda x, v: x + v,
+    "sub": lambda x, v: x - v,
+    "rsub": lambda x, v: v - x,
+    "mul": lambda x, v: x * v,
+    "div": lambda x, v: x / v,
+    "rdiv": lambda x, v: v / x,
+    "floordiv": lambda x, v: x // v,
+    "rfloordiv": lambda x, v: v // x,
+    "pow": lambda x, v: x**v,
+    "rpow": lambda x, v: v**x,
+    "neg": lambda x, v: -x,
+}
 
 
 class TorchRun:
@@ -162,6 +190,15 @@ class TorchRun:
             return torch.cat(args, dim=layer.dim)
         if isinstance(layer, sc.View):
             return getattr(args[0], layer.method)(-1, *(int(s) for s in layer.shape))
+        if isinstance(layer, sc.Sub):
+            return args[0] - args[1]
+        if isinstance(layer, sc.Div):
+            return args[0] / args[1]
+        if isinstance(layer, sc.Scalar):
+            return _SCALAR[layer.op](args[0], layer.value)
+        if isinstance(layer, (sc.Mean, sc.Sum, sc.Amax, sc.Amin)):
+            reduce = getattr(args[0], type(layer).__name__.lower())
+            return reduce(tuple(layer.dim), keepdim=layer.keepdim)
         module = torch_layer(torch, layer).eval()
         self.modules[node] = module
         return module(*args)

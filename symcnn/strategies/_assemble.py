@@ -32,8 +32,12 @@ from .layers import (
 )
 
 # Kinds of layer that only apply to (C, H, W) maps, and kinds that grow a map.
-_MAPS_2D_ONLY = {"batch_norm", "adaptive_pool", "upsample", "zero_pad"}
-_GROWING = {"conv_transpose", "upsample", "zero_pad"}
+_MAPS_2D_ONLY = {"batch_norm", "adaptive_pool", "pixel_shuffle"}
+_GROWING = {"conv_transpose", "upsample", "zero_pad", "pad", "pixel_shuffle"}
+#: Padding families, each in 1, 2 and 3 d; torch's limits on the amounts per mode.
+_PADS = ("ZeroPad", "ConstantPad", "ReflectionPad", "ReplicationPad", "CircularPad")
+_SCALAR_OPS = ("add", "sub", "rsub", "mul", "div", "rdiv", "pow", "neg")
+_REDUCTIONS = ("Mean", "Sum", "Amax", "Amin")
 _AXES = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}
 
 
@@ -98,13 +102,59 @@ def _next_layer(
     if kind == "adaptive_pool":
         return draw(adaptive_pool_layers(max_output_size=3))
     if kind == "upsample":
-        return layers.Upsample(scale_factor=draw(st.integers(1, 2)))
+        return _upsample(draw, shape)
     if kind == "zero_pad":
-        return layers.ZeroPad2d(_compact([draw(st.integers(0, 2)) for _ in range(4)]))
+        zero_pad = getattr(layers, f"ZeroPad{rank - 1}d")
+        return zero_pad(_compact([draw(st.integers(0, 2)) for _ in range(2 * (rank - 1))]))
+    if kind == "pad":
+        return _pad(draw, shape)
+    if kind == "pixel_shuffle":
+        return _pixel_shuffle(draw, shape)
+    if kind == "scalar":
+        op = draw(st.sampled_from(_SCALAR_OPS))
+        if op == "neg":
+            return layers.Scalar(op)
+        return layers.Scalar(op, draw(st.sampled_from([2, 0.5, 3])))
+    if kind == "reduce":
+        dims = draw(st.sets(st.integers(2, rank), min_size=1, max_size=rank - 1))
+        kind_of = getattr(layers, draw(st.sampled_from(_REDUCTIONS)))
+        return kind_of(tuple(sorted(dims)), keepdim=True)
     if kind == "flatten":
         return layers.Flatten()
     # linear: on the last axis, whatever the rank
     return draw(linear_layers(in_features=shape[-1], max_out_features=b.max_features, lazy=None))
+
+
+def _upsample(draw: Any, shape: tuple[int, ...]) -> layers.Layer:
+    """Nearest upsampling by 2, 3/2, or 1/2 where every axis keeps at least one element."""
+    factors = [2, sympy.Rational(3, 2)]
+    if min(shape[1:]) >= 2:
+        factors.append(sympy.Rational(1, 2))
+    return layers.Upsample(scale_factor=draw(st.sampled_from(factors)))
+
+
+def _pad(draw: Any, shape: tuple[int, ...]) -> layers.Layer:
+    """A padding layer of the input's rank, in a mode whose limits the amounts meet."""
+    family = draw(st.sampled_from(_PADS))
+    kind = getattr(layers, f"{family}{len(shape) - 1}d")
+    amounts = []
+    for size in shape[:0:-1]:  # the last axis first, as torch orders the amounts
+        top = {"ReflectionPad": size - 1, "CircularPad": size}.get(family, 2)
+        amounts += [draw(st.integers(0, min(2, top))) for _ in range(2)]
+    if family == "ConstantPad":
+        return kind(tuple(amounts), draw(st.sampled_from([0.0, 1.5])))
+    return kind(tuple(amounts))
+
+
+def _pixel_shuffle(draw: Any, shape: tuple[int, ...]) -> layers.Layer:
+    """PixelShuffle(2) where the channels allow it, else PixelUnshuffle(2), else Identity."""
+    c, h, w = shape
+    options: list[layers.Layer] = []
+    if c % 4 == 0:
+        options.append(layers.PixelShuffle(2))
+    if h % 2 == 0 and w % 2 == 0:
+        options.append(layers.PixelUnshuffle(2))
+    return draw(st.sampled_from(options)) if options else layers.Identity()
 
 
 def _layer_chain(
@@ -161,7 +211,7 @@ def _block(
 ) -> tuple[_Block, str]:
     """One block valid on the (C, H, W) ``shape``, and the name of its kind."""
     c, h, w = shape
-    options = ["residual", "projection", "concat", "gate", "layer"]
+    options = ["residual", "projection", "concat", "gate", "difference", "layer"]
     if h % 2 == 0 and w % 2 == 0 and h >= 2 and w >= 2:
         options.append("skip")  # pool by 2 then upsample by 2: needs even sizes
     kind = draw(st.sampled_from(options))
@@ -215,6 +265,16 @@ def _block(
             return layers.Mul()(x, g)
 
         return gate, kind
+    if kind == "difference":  # PoolFormer's token mixer: pool(x) - x, or its mean gate
+        scaled = draw(st.booleans())
+
+        def difference(x: Any) -> Any:
+            y = layers.Sub()(layers.AvgPool2d(3, stride=1, padding=1)(x), x)
+            if scaled:  # a broadcast division by the per-channel mean
+                y = layers.Div()(y, layers.Scalar("add", 1)(layers.Mean((2, 3), keepdim=True)(x)))
+            return y
+
+        return difference, kind
     if kind == "skip":
 
         def skip(x: Any) -> Any:

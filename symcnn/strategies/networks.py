@@ -38,8 +38,10 @@ from ._checks import (
 from ._repr import reprs_as_call
 
 #: The kinds of layer :func:`sequential_networks` chooses from (``kinds=``). Kinds that only
-#: apply to (C, H, W) maps (batch_norm, adaptive_pool, upsample, zero_pad) are skipped for
-#: 1-D and 3-D inputs; after a flatten only linear, activation and dropout remain.
+#: apply to (C, H, W) maps (batch_norm, adaptive_pool, pixel_shuffle) are skipped for 1-D and
+#: 3-D inputs; after a flatten only linear, activation and dropout remain. ``pad`` draws
+#: any padding mode within torch's limits, ``scalar`` arithmetic with a number (``x * 0.5``),
+#: ``reduce`` a reduction over some spatial axes that keeps them as size 1.
 LAYER_KINDS = (
     "conv",
     "conv_transpose",
@@ -50,6 +52,10 @@ LAYER_KINDS = (
     "adaptive_pool",
     "upsample",
     "zero_pad",
+    "pad",
+    "pixel_shuffle",
+    "scalar",
+    "reduce",
     "flatten",
     "linear",
 )

@@ -117,10 +117,16 @@ REFUSED = [
         r"\(got None\)$",
     ),
     (
-        lambda: sc.Upsample(scale_factor=2, mode="linear"),
+        lambda: sc.Upsample(scale_factor=2, mode="bogus"),
         sc.ShapeError,
-        r"^Upsample: mode must be 'nearest', 'bilinear', 'bicubic', 'nearest-exact' or 'area' "
-        r"\(got 'linear'\)$",
+        r"^Upsample: mode must be 'nearest', 'linear', 'bilinear', 'bicubic', 'trilinear', "
+        r"'area', 'nearest-exact' or 'lanczos' \(got 'bogus'\)$",
+    ),
+    (
+        lambda: sc.Sequential(sc.Upsample(scale_factor=2, mode="linear"), input_shape=(3, 4, 4)),
+        sc.ShapeError,
+        r"^Upsample\(scale_factor=2, mode='linear'\) at layer 0 \(up1\): mode='linear' needs "
+        r"a per-sample input of 2 axes \(C, L\), got 3×4×4$",
     ),
     (
         lambda: sc.Upsample(scale_factor=2, align_corners=True),
@@ -187,7 +193,7 @@ def test_values_torch_accepts_are_accepted():
     assert sc.Sequential(sc.ZeroPad2d((1, 2)), input_shape=(3, 4, 4)).output_shape == (3, 4, 7)
     up = sc.Upsample(scale_factor=2, mode="area")
     assert sc.Sequential(up, input_shape=(3, 4, 5)).output_shape == (3, 8, 10)
-    assert sc.Upsample(size=3, mode="bicubic", align_corners=False).size == (3, 3)
+    assert sc.Upsample(size=3, mode="bicubic", align_corners=False).size == 3
     assert sc.AdaptiveAvgPool2d((None, 2)).output_size == (None, 2)
 
 
@@ -199,7 +205,7 @@ def test_symbols_stay_accepted_wherever_torch_takes_an_int():
     assert sc.MaxPool2d((k,), stride=s, padding=p, dilation=d).kernel_size == (k, k)
     assert sc.AvgPool2d(k, divisor_override=3).kernel_size == (k, k)
     assert sc.AdaptiveAvgPool2d((k, None)).output_size == (k, None)
-    assert sc.Upsample(scale_factor=s).scale_factor == (s, s)
+    assert sc.Upsample(scale_factor=s).scale_factor == s
     assert sc.ZeroPad2d((p, k)).padding == (p, k, 0, 0)
     assert sc.Linear(c, k).in_features == c and sc.LazyLinear(k).out_features == k
     assert sc.BatchNorm2d(c).num_features == c
@@ -243,6 +249,10 @@ def _pool(name: str, nd: int) -> Case:
     return Case(name, {"kernel_size": 2}, (2,) + (7,) * nd, args)
 
 
+PAD_VALUE = {"padding": "size", "value": "real"}
+#: Reductions over named axes, by their Tensor method.
+REDUCTIONS = {"Mean": "mean", "Sum": "sum", "Amax": "amax", "Amin": "amin"}
+
 CASES = [
     *(_conv(f"Conv{nd}d", nd, False) for nd in (1, 2, 3)),
     *(_conv(f"ConvTranspose{nd}d", nd, True) for nd in (1, 2, 3)),
@@ -258,10 +268,20 @@ CASES = [
         "Upsample",
         {"scale_factor": 2},
         (2, 3, 3),
-        {"size": "size", "scale_factor": "size", "mode": "word", "align_corners": "flag"},
+        {"size": "size", "scale_factor": "real", "mode": "word", "align_corners": "flag"},
         words=("nearest", "bilinear", "bicubic", "area", "linear", "nearest-exact"),
     ),
-    Case("ZeroPad2d", {"padding": 1}, (2, 4, 4), {"padding": "size"}),
+    *(
+        Case(f"{kind}Pad{nd}d", {"padding": 1}, (2,) + (4,) * nd, {"padding": "size"})
+        for kind in ("Zero", "Reflection", "Replication", "Circular")
+        for nd in (1, 2, 3)
+    ),
+    *(
+        Case(f"ConstantPad{nd}d", {"padding": 1, "value": 0.5}, (2,) + (4,) * nd, PAD_VALUE)
+        for nd in (1, 2, 3)
+    ),
+    Case("PixelShuffle", {"upscale_factor": 2}, (8, 3, 3), {"upscale_factor": "size"}),
+    Case("PixelUnshuffle", {"downscale_factor": 2}, (2, 4, 4), {"downscale_factor": "size"}),
     Case(
         "Linear",
         {"in_features": 3, "out_features": 2},
@@ -289,8 +309,12 @@ CASES = [
     Case("GELU", {}, (2, 3), {"approximate": "word"}, words=("none", "tanh")),
     Case("Dropout", {}, (2, 3), {"p": "real", "inplace": "any"}),
     Case("Flatten", {}, (2, 3, 4), {"start_dim": "dim", "end_dim": "dim"}),
-    Case("Mean", {"dim": 1}, (2, 3, 4), {"dim": "dim", "keepdim": "flag"}, torch_name="mean"),
+    *(
+        Case(name, {"dim": 1}, (2, 3, 4), {"dim": "dim", "keepdim": "flag"}, torch_name=method)
+        for name, method in REDUCTIONS.items()
+    ),
     Case("Concat", {}, (2, 3, 4), {"dim": "dim"}, torch_name="cat"),
+    Case("Stack", {"dim": 1}, (2, 3, 4), {"dim": "dim"}, torch_name="stack"),
     Case("View", {"shape": (6,)}, (2, 3), {"shape": "size"}, torch_name="view"),
 ]
 
@@ -317,10 +341,12 @@ def torch_verdict(torch: Any, case: Case, kwargs: dict[str, Any]) -> BaseExcepti
     nn = torch.nn
 
     def build() -> Any:
-        if case.torch_name == "mean":
-            return lambda x: x.mean(kwargs["dim"], keepdim=kwargs.get("keepdim", False))
-        if case.torch_name == "cat":
-            return lambda x: torch.cat([x, x], dim=kwargs.get("dim", 1))
+        if case.torch_name in REDUCTIONS.values():
+            keep = kwargs.get("keepdim", False)
+            return lambda x: getattr(x, case.torch_name)(kwargs["dim"], keepdim=keep)
+        if case.torch_name in ("cat", "stack"):
+            join = getattr(torch, case.torch_name)
+            return lambda x: join([x, x], dim=kwargs.get("dim", 1))
         if case.torch_name == "view":
             return lambda x: x.view(-1, *kwargs["shape"])
         return getattr(nn, case.name)(**kwargs)
@@ -343,7 +369,7 @@ def symcnn_verdict(case: Case, kwargs: dict[str, Any]) -> sc.SymcnnError | None:
     cls = getattr(sc, case.name)
     try:
         layer = cls(-1, *kwargs["shape"]) if case.name == "View" else cls(**kwargs)
-        if case.name == "Concat":
+        if case.name in ("Concat", "Stack"):
             x = sc.Input(case.shape)
             sc.Network(x, layer(x, sc.Identity()(x)))
         else:
@@ -361,9 +387,9 @@ def stricter(case: Case, arg: str, value: Any, error: sc.SymcnnError) -> bool:
     - a tuple for BatchNorm2d's one size, which torch.empty happens to unpack;
     - a NaN or infinite BatchNorm2d eps, which torch runs to NaN or zero outputs;
     - a size of 0 that gives an empty output tensor (Linear(3, 0), AdaptiveAvgPool2d(0));
-    - a fractional or float scale factor: symcnn models whole factors only;
-    - the batch axis (Flatten(0), Mean over dim 0 or over all dims, Concat on dim 0,
-      x.view(-1) with no per-sample size), or a view that re-batches the samples.
+    - the batch axis (Flatten(0), a reduction over dim 0 or over all dims, Concat or
+      Stack on dim 0, x.view(-1) with no per-sample size), or a view that re-batches;
+    - an empty output torch hands back (a pad cropping a whole axis, a size of 0).
     """
     items = value if isinstance(value, tuple) else (value,)
     if isinstance(error, sc.UnsupportedLayerError):
@@ -372,16 +398,14 @@ def stricter(case: Case, arg: str, value: Any, error: sc.SymcnnError) -> bool:
         return True
     if arg in ("out_features", "output_size") and 0 in items:
         return True
-    if arg == "scale_factor" and any(isinstance(v, float) for v in items):
-        return True
     if case.name == "View" and all(type(v) is int for v in items):
         return math.prod(items) != math.prod(case.shape)
     if arg == "num_features" and isinstance(value, tuple):
         return True
     if arg == "eps" and isinstance(value, float) and not math.isfinite(value):
         return True  # NaN or infinite eps: torch runs them to NaN or zero outputs
-    if case.name in ("Flatten", "Mean", "Concat") and arg in ("start_dim", "dim"):
-        rank = len(case.shape) + 1
+    if case.name in ("Flatten", "Concat", "Stack", *REDUCTIONS) and arg in ("start_dim", "dim"):
+        rank = len(case.shape) + 1 + (case.name == "Stack")
         batch = [d for d in items if isinstance(d, int) and -rank <= d < rank and d % rank == 0]
         return value is None or items == () or bool(batch)
     return False
