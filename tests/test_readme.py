@@ -206,6 +206,7 @@ EXPECTED = {
     "a-short-tour": (13, check_tour),
     "branching-networks": (2, None),
     "from-pytorch": (3, None),
+    "code-that-branches-on-sizes": (5, None),
     "tables-to-publish-latex-markdown-csv-json-pictures": (0, check_tables),
     "property-testing-symcnn-strategies": (0, check_strategies),
 }
@@ -216,6 +217,7 @@ def test_the_readme_programs_are_the_expected_ones():
         ("a-short-tour", 2),
         ("branching-networks", 1),
         ("from-pytorch", 1),
+        ("code-that-branches-on-sizes", 1),
         ("tables-to-publish-latex-markdown-csv-json-pictures", 1),
         ("property-testing-symcnn-strategies", 1),
     ]
