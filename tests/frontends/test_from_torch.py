@@ -484,6 +484,25 @@ def test_scalar_arithmetic_is_mapped():
     assert net.layers[-1].layer == sc.Scalar("mul", 0.5)
 
 
+def test_an_unmapped_call_names_the_nearest_supported_one():
+    class Celu(nn.Module):
+        def forward(self, x):
+            return F.celu(x)
+
+    class Sort(nn.Module):
+        def forward(self, x):
+            return torch.sort(x, 1).values
+
+    assert refused(Celu()) == (
+        "F.celu at node 'celu' has no symcnn rule; its input is 3×8×8; the nearest "
+        "supported call is F.elu"
+    )
+    assert refused(Sort()) == (
+        "torch.sort at node 'sort' has no symcnn rule; its input is 3×8×8; supported calls "
+        "are listed in symcnn.frontends.torch"
+    )
+
+
 def test_untraceable_control_flow_is_refused():
     class Branchy(nn.Module):
         def forward(self, x):

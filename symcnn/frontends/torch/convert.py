@@ -8,6 +8,7 @@ one call (``x * x``, ``torch.cat([x, x])``) is two edges from the same node.
 
 from __future__ import annotations
 
+import difflib
 import operator
 import re
 from collections.abc import Mapping, Sequence
@@ -27,7 +28,7 @@ from .functions import AXIS_CALLS, BY_NAME, Call, calls
 from .guards import SIZE_OPS, assertion, decide, size_op, source_line
 from .modules import layer_from_module, module_kind
 from .params import Params
-from .rules import UserRules, as_layers
+from .rules import UserRules, as_layers, as_shapes
 from .values import BATCH, Param, Piece, Value, _Batch, leaves, name_of, qualified, show
 from .weights import compute, computes
 
@@ -239,7 +240,7 @@ class Converter:
                 )
             raise UnsupportedLayerError(
                 f"{what} at node {node.name!r} has no symcnn rule; "
-                f"{self._shapes_of(args)}supported calls are listed in symcnn.frontends.torch"
+                f"{self._shapes_of(args)}{self._nearest(what)}"
             )
         where = f"{what} at node {node.name!r}"
         bound = call.bind(where, args, kwargs)
@@ -359,7 +360,7 @@ class Converter:
         tensors = [v for v in leaves((args, kwargs)) if isinstance(v, Value)]
         if not tensors:
             raise UnsupportedLayerError(f"{where} has a user rule but no tensor argument")
-        shapes = _as_shapes(args), _as_shapes(kwargs)
+        shapes = as_shapes(args), as_shapes(kwargs)
         layers = as_layers(self._run(where, rule, *shapes), where)
         value, _ = self._chain(node, node.name, layers, tensors)
         return value
@@ -531,6 +532,17 @@ class Converter:
         message = re.sub(r"Proxy\((\w+)\)", lambda m: shown.get(m[1], m[1]), text)
         self.builder.guard(where, assertion(cond, message, where))
 
+    def _nearest(self, what: str) -> str:
+        """The supported call whose name is nearest ``what``'s, as a message says it."""
+        names = {f"Tensor.{m}" for m in (*self.methods, *self.arith.methods, *AXIS_CALLS)}
+        names |= {name_of(f) for f in (*self.functions, *self.arith.functions)}
+        bare = what.rpartition(".")[2]
+        by_bare = {n.rpartition(".")[2]: n for n in sorted(names, reverse=True)}
+        close = difflib.get_close_matches(bare, list(by_bare), n=1, cutoff=0.7)
+        if close:
+            return f"the nearest supported call is {by_bare[close[0]]}"
+        return "supported calls are listed in symcnn.frontends.torch"
+
     def _shapes_of(self, args: Sequence[Any]) -> str:
         shown = [str(a.shape) for a in leaves(args) if isinstance(a, Value)]
         return f"its input is {', '.join(shown)}; " if shown else ""
@@ -578,16 +590,3 @@ def _slice_bounds(item: slice, size: Any) -> tuple[Any, Any] | None:
     if start == 0 and stop == size:
         return None
     return start, sympy.factor_terms(stop - start)
-
-
-def _as_shapes(value: Any) -> Any:
-    """A call's arguments for a user rule: each tensor as its per-sample shape."""
-    if isinstance(value, Value):
-        return value.shape
-    if isinstance(value, tuple) and not isinstance(value, Shape):
-        return tuple(_as_shapes(v) for v in value)
-    if isinstance(value, list):
-        return [_as_shapes(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _as_shapes(v) for k, v in value.items()}
-    return value

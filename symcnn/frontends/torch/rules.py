@@ -27,9 +27,10 @@ from typing import Any
 
 from ...errors import UnsupportedLayerError
 from ...layers.base import Layer
-from .values import name_of
+from ...symbolic.shape import Shape
+from .values import Value, name_of
 
-__all__ = ["UserRules", "as_layers", "user_rules"]
+__all__ = ["UserRules", "as_layers", "as_shapes", "user_rules"]
 
 
 @dataclass(frozen=True)
@@ -121,3 +122,16 @@ def as_layers(result: Any, where: str) -> tuple[Layer, ...]:
         f"the rule for {where} returned {result!r} ({type(result).__name__}), which is not a "
         "symcnn Layer or a non-empty sequence of Layers"
     )
+
+
+def as_shapes(value: Any) -> Any:
+    """A call's arguments for a user rule: each tensor as its per-sample shape."""
+    if isinstance(value, Value):
+        return value.shape
+    if isinstance(value, tuple) and not isinstance(value, Shape):
+        return tuple(as_shapes(v) for v in value)
+    if isinstance(value, list):
+        return [as_shapes(v) for v in value]
+    if isinstance(value, dict):
+        return {k: as_shapes(v) for k, v in value.items()}
+    return value
