@@ -228,12 +228,24 @@ class Min(_Reduce):
         self._dims()
 
 
-def _correction(layer: Layer) -> None:
-    real(layer, "correction")
+@dataclass(frozen=True, slots=True, repr=False)
+class _Spread(_Reduce):
+    """The fields and checks the variance and the standard deviation share."""
+
+    dim: Any
+    correction: float = 1
+    keepdim: bool = False
+
+    def __post_init__(self) -> None:
+        self._dims()
+        real(self, "correction")
+
+    def _extra(self) -> str:
+        return "" if self.correction == 1 else f", correction={self.correction}"
 
 
 @dataclass(frozen=True, slots=True, repr=False)
-class Var(_Reduce):
+class Var(_Spread):
     """``x.var(dim, correction=1, keepdim=False)``: the variance over the axes ``dim``.
 
     ``correction`` (``unbiased=False`` is 0) changes values, not the shape.
@@ -247,20 +259,9 @@ class Var(_Reduce):
     kind = "var"
     call = "x.var(dim={dim}{extra})"
 
-    dim: Any
-    correction: float = 1
-    keepdim: bool = False
-
-    def __post_init__(self) -> None:
-        self._dims()
-        _correction(self)
-
-    def _extra(self) -> str:
-        return "" if self.correction == 1 else f", correction={self.correction}"
-
 
 @dataclass(frozen=True, slots=True, repr=False)
-class Std(_Reduce):
+class Std(_Spread):
     """``x.std(dim, correction=1, keepdim=False)``: the standard deviation over ``dim``.
 
     Examples
@@ -271,17 +272,6 @@ class Std(_Reduce):
 
     kind = "std"
     call = "x.std(dim={dim}{extra})"
-
-    dim: Any
-    correction: float = 1
-    keepdim: bool = False
-
-    def __post_init__(self) -> None:
-        self._dims()
-        _correction(self)
-
-    def _extra(self) -> str:
-        return "" if self.correction == 1 else f", correction={self.correction}"
 
 
 @dataclass(frozen=True, slots=True, repr=False)
