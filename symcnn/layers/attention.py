@@ -48,7 +48,7 @@ class MultiheadAttention(Layer):
     '10·64·64+10·64·64+10·64·64+10·10·64+10·10·64+10·64·64'
     """
 
-    mirrors_torch = False
+    mirrors_torch = True
     kind = "mha"
     arity = 3
     input_rank = 2
