@@ -125,3 +125,24 @@ def test_unmapped_uses_are_refused(call, message):
 def test_the_weights_may_be_asked_for_and_left_unused():
     net = sc.from_torch(Using(lambda s, x: s.attn(x, x, x)[0] + x), (5, E))
     assert net.output_shape == sc.Shape((5, E))
+
+
+def test_the_tuple_returned_whole_is_refused():
+    with pytest.raises(sc.UnsupportedLayerError, match="uses None where symcnn expects a tensor"):
+        sc.from_torch(Using(lambda s, x: s.attn(x, x, x, need_weights=False)), (5, E))
+
+
+def test_a_one_input_module_with_a_keyword_is_refused_by_name():
+    class Keyword(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.lin = nn.Linear(E, E)
+
+        def forward(self, x: Any) -> Any:
+            return self.lin(input=x)
+
+    with pytest.raises(
+        sc.UnsupportedLayerError,
+        match=re.escape("module 'lin' at node 'lin' is called with 0 positional arguments"),
+    ):
+        sc.from_torch(Keyword(), (5, E))
