@@ -177,6 +177,8 @@ def propagate_fields(layer: Layer, upstream: Sequence[Fields], out: Shape) -> Fi
         return (ones, ones) if len(out) > 1 else (None, None)
     if any(f is None or j is None for f, j in upstream):
         return None, None
+    if len({len(f) for f, _ in upstream}) != 1:  # inputs of different ranks (an einsum)
+        return None, None
     field = tuple(_largest(axis) for axis in zip(*(f for f, _ in upstream), strict=True))
     jumps = {j for _, j in upstream}
     if len(jumps) != 1:
