@@ -6,11 +6,13 @@ them from there, so a new layer is public once its family module exports it
 """
 
 from . import (
+    attention,
     axes,
     conv,
     elementwise,
     input,
     linear,
+    matmul,
     merge,
     norm,
     pad,
@@ -20,12 +22,14 @@ from . import (
     resample,
     reshape,
 )
+from .attention import *  # noqa: F403
 from .axes import *  # noqa: F403
 from .base import Layer
 from .conv import *  # noqa: F403
 from .elementwise import *  # noqa: F403
 from .input import *  # noqa: F403
 from .linear import *  # noqa: F403
+from .matmul import *  # noqa: F403
 from .merge import *  # noqa: F403
 from .norm import *  # noqa: F403
 from .pad import *  # noqa: F403
@@ -36,11 +40,13 @@ from .resample import *  # noqa: F403
 from .reshape import *  # noqa: F403
 
 __all__ = ["Layer"]
+__all__ += attention.__all__
 __all__ += axes.__all__
 __all__ += conv.__all__
 __all__ += elementwise.__all__
 __all__ += input.__all__
 __all__ += linear.__all__
+__all__ += matmul.__all__
 __all__ += merge.__all__
 __all__ += norm.__all__
 __all__ += pad.__all__

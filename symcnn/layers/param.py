@@ -5,7 +5,9 @@ ConvNeXt's layer scale ``self.layer_scale * x``, SSD's ``self.scale_weight.view(
 1) * F.normalize(x)``. :class:`Scale` is that multiplication, holding the tensor's shape so
 that the parameters are counted where they are used, and :class:`ParamOp` the other
 arithmetic (``x + self.bias``, ``x / w``); :class:`Normalize` is the ``F.normalize`` such
-code scales.
+code scales. :class:`ParamConcat` joins a module's tensors to the input, as a vision
+transformer prepends its class token: ``torch.cat([self.class_token.expand(n, -1, -1), x],
+dim=1)``.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from ..symbolic.derivation import Derivation, product
 from ..symbolic.shape import Shape
 from ..validity.condition import Condition, equal
 from .base import Field, Layer, choice, flag, positive, real
+from .merge import Concat
 
-__all__ = ["Normalize", "ParamOp", "Scale"]
+__all__ = ["Normalize", "ParamConcat", "ParamOp", "Scale"]
 
 
 class _WithTensor(Layer):
@@ -255,3 +258,76 @@ class Normalize(Layer):
 
     def describe(self) -> str:
         return f"F.normalize(x, p={self.p}, dim={self.dim})"
+
+
+@dataclass(frozen=True, slots=True, repr=False, init=False)
+class ParamConcat(Layer):
+    """``torch.cat`` of inputs and a module's own tensors, each expanded over the batch.
+
+    ``parts`` lists what is joined, in order: ``None`` for the next input, or the
+    per-sample shape of a tensor the module holds (``self.class_token``, of torch shape
+    (1, 1, 768) expanded to the batch, is ``(1, 768)`` per sample). The tensors' elements
+    are parameters (buffers with ``learned=False``), counted once however often read.
+    Shapes must agree on every axis but ``dim`` (PyTorch's, counting the batch axis).
+
+    Examples
+    --------
+    >>> cls = ParamConcat(1, [(1, 768), None])  # ViT: the class token, then the patches
+    >>> cls.output_shape(Shape((196, 768)))
+    Shape((197, 768))
+    >>> cls.params(Shape((196, 768))).value
+    768
+    """
+
+    kind = "cat"
+
+    dim: int
+    parts: tuple[Any, ...]
+    learned: bool
+
+    def __init__(self, dim: int, parts: Any, learned: bool = True) -> None:
+        object.__setattr__(self, "dim", dim)
+        shown = tuple(None if p is None else Shape(p) for p in parts)
+        object.__setattr__(self, "parts", shown)
+        object.__setattr__(self, "learned", learned)
+        flag(self, "learned")
+        if shown.count(None) < 1 or len(shown) < 2:
+            raise ShapeError(f"{self!r}: parts must hold an input (None) and a tensor's shape")
+        Concat(dim)  # the same rule for dim: nonzero, PyTorch's count
+        self._validate()
+
+    @property
+    def arity(self) -> int:  # type: ignore[override]
+        """One input per ``None`` in :attr:`parts`."""
+        return self.parts.count(None)
+
+    def _joined(self, inputs: tuple[Shape, ...]) -> list[Shape]:
+        feed = iter(inputs)
+        return [next(feed) if p is None else p for p in self.parts]
+
+    def input_conditions(self, *inputs: Shape) -> tuple[Condition, ...]:
+        return Concat(self.dim).input_conditions(*self._joined(inputs))
+
+    def output_shape(self, *inputs: Shape) -> Shape:
+        return Concat(self.dim).output_shape(*self._joined(inputs))
+
+    def _held(self) -> sympy.Expr:
+        return sympy.Add(*(p.numel for p in self.parts if p is not None))
+
+    def params(self, *inputs: Shape) -> Derivation:
+        return product(self._held() if self.learned else 0)
+
+    def buffers(self, *inputs: Shape) -> Derivation:
+        return product(0 if self.learned else self._held())
+
+    def receptive(self, field: Field, jump: Field) -> tuple[Field | None, Field | None]:
+        return None, None
+
+    def describe(self) -> str:
+        parts = ", ".join("x" if p is None else f"tensor {p}" for p in self.parts)
+        return f"torch.cat([{parts}], dim={self.dim})"
+
+    def __repr__(self) -> str:
+        parts = [None if p is None else tuple(p) for p in self.parts]
+        learned = "" if self.learned else ", learned=False"
+        return f"ParamConcat({self.dim}, {parts!r}{learned})"

@@ -15,12 +15,14 @@ from __future__ import annotations
 import numbers
 import operator
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import sympy
 
 from ... import layers as sl
 from ...errors import ShapeError, UnsupportedLayerError
+from . import products
 from .guards import size_arith, size_op
 from .values import BATCH, Param, Piece, Value, _Batch, name_of, show
 
@@ -60,6 +62,21 @@ class Extremes(tuple):
     """``x.max(dim)``: (values, indices) as torch returns them; the values are a node."""
 
     __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Expanded:
+    """``self.class_token.expand(n, -1, -1)``: a module's tensor, one copy per sample.
+
+    Its per-sample shape drops the tensor's leading 1; it becomes part of the layer that
+    uses it (a :class:`~symcnn.layers.ParamConcat`), counted once.
+    """
+
+    param: Param
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.param.shape[1:]
 
 
 class _Indices:
@@ -107,6 +124,9 @@ class Arith:
                     for method in (t, t + "_"):
                         if hasattr(torch.Tensor, method):
                             self.methods[method] = op
+        functions, methods = products.targets(torch)  # @, matmul, bmm, einsum, sdpa
+        self.functions.update(functions)
+        self.methods.update(methods)
 
     def function(
         self, node: Any, target: Any, args: Sequence[Any], kwargs: Mapping[str, Any]
@@ -132,6 +152,8 @@ class Arith:
             return self._expand(node, op, args, kwargs)
         if op in ("max", "min"):
             return self._extreme(node, op, where, args, kwargs)
+        if op in products.OPS:
+            return products.call(self, node, op, where, args, kwargs)
         return self._arith(node, op, where, args, kwargs)
 
     def _add(self, node: Any, where: str, make: Any, inputs: Sequence[Any], *args: Any) -> Value:
@@ -253,18 +275,33 @@ class Arith:
         dim = args[1] if len(args) > 1 else extra.pop("dim", 0)
         if extra.pop("out", None) is not None or extra:
             raise UnsupportedLayerError(f"{where}: arguments {tuple(kwargs)} have no symcnn rule")
+        if any(isinstance(t, Expanded) for t in tensors) and kind is sl.Concat:
+            parts = [t.shape if isinstance(t, Expanded) else None for t in tensors]
+            held = [t.param for t in tensors if isinstance(t, Expanded)]
+            if len({p.learned for p in held}) != 1:
+                raise UnsupportedLayerError(f"{where} joins parameters and buffers at once")
+            inputs = [t for t in tensors if not isinstance(t, Expanded)]
+            try:
+                joined = sl.ParamConcat(dim, parts, held[0].learned)
+            except ShapeError as err:
+                raise ShapeError(f"{where}: {err}") from None
+            first = self.conv._tensor(node, inputs[0]).shape if inputs else None
+            layer = self.conv.params.layer(where, joined, held, first)
+            return self.conv._add(node, node.name, layer, inputs)
         if len(tensors) == 1:
             if kind is sl.Concat:
                 return self.conv._tensor(node, tensors[0])
             kind = sl.Unsqueeze
         return self._add(node, where, kind, tensors, dim)
 
-    def _expand(self, node: Any, op: str, args: Sequence[Any], kwargs: Mapping[str, Any]) -> Value:
+    def _expand(
+        self, node: Any, op: str, args: Sequence[Any], kwargs: Mapping[str, Any]
+    ) -> Value | Expanded:
         """``x.expand(*sizes)``, ``x.expand_as(y)``, ``x.repeat(*counts)``."""
         where = f"x.{op} at node {node.name!r}"
         x, *sizes = [*args, *kwargs.values()]
         if isinstance(x, Param):
-            raise UnsupportedLayerError(f"{where} of the {x!r} has no symcnn rule")
+            return _expanded(where, op, x, sizes)
         x = self.conv._tensor(node, x)
         if op == "expand_as":
             sizes = [-1, *self.conv._tensor(node, sizes[0]).shape]
@@ -282,6 +319,21 @@ class Arith:
                 f"{where}: x.size(0), the batch size, used as a per-sample size or count"
             )
         return self._add(node, where, sl.Repeat if op == "repeat" else sl.Expand, [x], *sizes)
+
+
+def _expanded(where: str, op: str, p: Param, sizes: list[Any]) -> Expanded:
+    """``w.expand(n, -1, ...)`` of a module's tensor with a leading 1: one copy per sample."""
+    if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)):
+        sizes = list(sizes[0])
+    keeps = all(s == -1 or s == n for s, n in zip(sizes[1:], p.shape[1:], strict=False))
+    if op != "expand" or not sizes or sizes[0] is not BATCH or p.shape[:1] != (1,) or (
+        len(sizes) != len(p.shape) or not keeps
+    ):
+        raise UnsupportedLayerError(
+            f"{where} of the {p!r} has no symcnn rule; symcnn maps w.expand(x.size(0), -1, "
+            "...) of a tensor with a leading 1 (a class token), one copy per sample"
+        )
+    return Expanded(p)
 
 
 def _is_number(value: Any) -> bool:

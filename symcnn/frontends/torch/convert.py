@@ -27,6 +27,7 @@ from .arith import Arith
 from .functions import AXIS_CALLS, BY_NAME, Call, calls
 from .guards import SIZE_OPS, assertion, decide, size_op, source_line
 from .modules import layer_from_module, module_kind
+from .multi import module_call
 from .params import Params
 from .rules import UserRules, as_layers, as_shapes
 from .values import BATCH, Param, Piece, Value, _Batch, leaves, name_of, qualified, show
@@ -271,12 +272,8 @@ class Converter:
                 f"module {node.target!r} ({type(m).__module__}.{type(m).__name__}) at node "
                 f"{node.name!r} has no symcnn rule"
             )
-        if kwargs or len(args) != 1:
-            raise UnsupportedLayerError(
-                f"module {node.target!r} at node {node.name!r} is called with "
-                f"{len(args)} positional and {len(kwargs)} keyword arguments; symcnn maps "
-                "single-input calls"
-            )
+        if kind.arity != 1 or kwargs or len(args) != 1:  # several inputs, options (multi.py)
+            return module_call(self, node, m, kind, args, kwargs)
         known = self.layers_by_module.get(id(m))
         if known is None:
             try:
@@ -482,18 +479,25 @@ class Converter:
             k = dots[0]
             items = (*items[:k], *(slice(None),) * (rank - len(items) + 1), *items[k + 1 :])
         where = f"indexing at node {node.name!r} ({show(x)}[{index!r}])"
-        if len(items) > rank or not all(isinstance(item, slice) for item in items):
+        picks = [i for i, item in enumerate(items) if type(item) is int and i > 0]
+        kinds = (isinstance(item, slice) or i in picks for i, item in enumerate(items))
+        if len(items) > rank or not all(kinds):
             raise UnsupportedLayerError(
-                f"{where} has no symcnn rule; symcnn maps slices with steps of 1, one `:` "
-                "or `a:b` per axis, such as x[:, a:b] (no integers, None or tensors)"
+                f"{where} has no symcnn rule; symcnn maps slices with steps of 1 and integers, "
+                "one per axis, such as x[:, a:b] or x[:, 0] (no None, no tensors, the batch "
+                "axis whole)"
             )
         layers: list[Layer] = []
         try:
             for dim, item in enumerate(items):
                 size = x.shape[dim - 1] if dim else None
+                if dim in picks:  # x[:, 0]: the element at 0 of that axis, the axis gone
+                    item = slice(item, item + 1 if item != -1 else None)
                 bounds = _slice_bounds(item, size)
-                if bounds is not None:
-                    layers.append(sl.Narrow(dim, *bounds))
+                if bounds is not None or dim in picks:
+                    layers.append(sl.Narrow(dim, *(bounds or (0, size))))
+            if picks:  # from the last, so that each dim still names its axis
+                layers.append(sl.Squeeze(tuple(picks) if len(picks) > 1 else picks[0]))
         except (ShapeError, UnsupportedLayerError) as err:
             raise type(err)(f"{where}: {err}") from None
         if not layers:
