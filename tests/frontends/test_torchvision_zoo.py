@@ -119,3 +119,23 @@ def test_every_cnn_derives_exactly(name):
             square.subs({n: first - 1})
         named = str(err.value).split(" at layer ")[1].split(")")[0]
         assert named.split(" (")[1].split(":")[0] in dict(model.named_modules())
+
+
+#: torchvision's ViTs: their position embedding fixes the image size, which their forward
+#: asserts; the assertion is the network's domain.
+VITS = ["vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14"]
+
+
+@pytest.mark.parametrize("name", VITS)
+def test_vision_transformers_derive_with_their_image_size_as_domain(name):
+    model = build(name)
+    size = model.image_size
+    net = sc.from_torch(model, (3, H, W))
+    assert net.params == sum(p.numel() for p in model.parameters())
+    shape, products = meta_forward(model, size, size)
+    point = {H: size, W: size}
+    assert tuple(net.output_shape.subs(point)) == shape
+    assert net.products.subs(point) == products
+    assert net.is_valid(point)
+    assert not net.is_valid({H: size + 1, W: size}) and not net.is_valid({H: size, W: size - 1})
+    assert f"Wrong image height! Expected {size} but got H!" in str(net.guards)
