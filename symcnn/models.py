@@ -10,10 +10,29 @@ from __future__ import annotations
 from typing import Any
 
 from .graph.network import Network, Sequential
-from .layers import Conv2d, Flatten, LazyLinear, Linear, MaxPool2d, ReLU, View
+from .layers import (
+    GELU,
+    Add,
+    Conv2d,
+    Flatten,
+    Input,
+    LayerNorm,
+    LazyLinear,
+    Linear,
+    MaxPool2d,
+    MultiheadAttention,
+    Narrow,
+    ParamConcat,
+    ParamOp,
+    ReLU,
+    Squeeze,
+    Transpose,
+    View,
+)
+from .symbolic.canonical import floor_div
 from .symbolic.symbols import symbols
 
-__all__ = ["lenet"]
+__all__ = ["lenet", "vit"]
 
 
 def lenet(n: Any = None, k: Any = None, *, lazy: bool = False) -> Network:
@@ -61,3 +80,49 @@ def lenet(n: Any = None, k: Any = None, *, lazy: bool = False) -> Network:
         Linear(200, 10),
         input_shape=(1, n, n),
     )
+
+
+def vit(
+    H: Any = None,  # noqa: N803 - the image height, as the formulas write it
+    W: Any = None,  # noqa: N803
+    *,
+    patch: int = 16,
+    dim: int = 768,
+    depth: int = 12,
+    heads: int = 12,
+    mlp: int = 3072,
+    classes: int = 1000,
+) -> Network:
+    """A vision transformer on 3×H×W images, ViT-B/16 by default, as torchvision builds it.
+
+    Patches by a strided convolution, a class token, a position embedding with one row
+    per token, ``depth`` pre-norm encoder blocks (attention, then an MLP, each with a
+    residual), and the class token's output to a linear head. Unlike torchvision's, whose
+    embedding fixes the image size, the token count N = ⌊H/patch⌋·⌊W/patch⌋ + 1 is free:
+    the products show attention's N² term, and the position embedding's parameters
+    follow N. At 224×224 it is torchvision's ``vit_b_16`` layer for layer (dropout aside).
+
+    Examples
+    --------
+    >>> net = vit()
+    >>> at_224 = net.subs({"H": 224, "W": 224})
+    >>> at_224.params, at_224.products
+    (86567656, 17563828224)
+    >>> net.leading_term("products", "H")  # attention's N², N ≈ H·W/256
+    9*H**2*W**2/32
+    """
+    height = symbols("H") if H is None else H
+    width = symbols("W") if W is None else W
+    image = Input((3, height, width))
+    x = Conv2d(3, dim, patch, stride=patch)(image)
+    x = Transpose(1, 2)(Flatten(start_dim=2)(x))  # (tokens, dim): one row per patch
+    tokens = floor_div(height, patch) * floor_div(width, patch) + 1  # patches, class token
+    x = ParamConcat(1, [(1, dim), None])(x)  # the class token first
+    x = ParamOp("add", (1, tokens, dim))(x)  # the position embedding
+    for _ in range(depth):
+        y = LayerNorm(dim, eps=1e-6)(x)
+        x = Add()(x, MultiheadAttention(dim, heads, batch_first=True)(y, y, y))
+        y = Linear(mlp, dim)(GELU()(Linear(dim, mlp)(LayerNorm(dim, eps=1e-6)(x))))
+        x = Add()(x, y)
+    x = Squeeze(1)(Narrow(1, 0, 1)(LayerNorm(dim, eps=1e-6)(x)))  # the class token's row
+    return Network(image, Linear(dim, classes)(x))

@@ -139,3 +139,20 @@ def test_vision_transformers_derive_with_their_image_size_as_domain(name):
     assert net.is_valid(point)
     assert not net.is_valid({H: size + 1, W: size}) and not net.is_valid({H: size, W: size - 1})
     assert f"Wrong image height! Expected {size} but got H!" in str(net.guards)
+
+
+@pytest.mark.parametrize(
+    ("name", "config"),
+    [
+        ("vit_b_16", {}),
+        ("vit_b_32", {"patch": 32}),
+        ("vit_l_16", {"dim": 1024, "depth": 24, "heads": 16, "mlp": 4096}),
+    ],
+)
+def test_symcnns_own_vit_is_torchvisions_at_its_image_size(name, config):
+    from symcnn.models import vit
+
+    model = build(name)
+    ours = vit(**config).subs({"H": 224, "W": 224})
+    assert ours.params == sum(p.numel() for p in model.parameters())
+    assert ours.products == meta_forward(model, 224, 224)[1]
