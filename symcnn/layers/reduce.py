@@ -93,7 +93,18 @@ class _Reduce(Layer):
 
 
 @dataclass(frozen=True, slots=True, repr=False)
-class Mean(_Reduce):
+class _OverDims(_Reduce):
+    """The fields and check of a reduction that takes only ``dim`` and ``keepdim``."""
+
+    dim: Any
+    keepdim: bool = False
+
+    def __post_init__(self) -> None:
+        self._dims()
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class Mean(_OverDims):
     """``x.mean(dim, keepdim=False)``: average over the axes ``dim``, nothing learned.
 
     Dimensions are PyTorch's, counting the batch axis as 0, so ``x.mean((2, 3))`` averages
@@ -113,15 +124,9 @@ class Mean(_Reduce):
     kind = "mean"
     call = "x.mean(dim={dim}{extra})"
 
-    dim: Any
-    keepdim: bool = False
-
-    def __post_init__(self) -> None:
-        self._dims()
-
 
 @dataclass(frozen=True, slots=True, repr=False)
-class Sum(_Reduce):
+class Sum(_OverDims):
     """``x.sum(dim, keepdim=False)``: add over the axes ``dim``.
 
     Examples
@@ -133,15 +138,9 @@ class Sum(_Reduce):
     kind = "sum"
     call = "x.sum(dim={dim}{extra})"
 
-    dim: Any
-    keepdim: bool = False
-
-    def __post_init__(self) -> None:
-        self._dims()
-
 
 @dataclass(frozen=True, slots=True, repr=False)
-class Amax(_Reduce):
+class Amax(_OverDims):
     """``torch.amax(x, dim, keepdim=False)``: the largest entry over the axes ``dim``.
 
     Examples
@@ -153,15 +152,9 @@ class Amax(_Reduce):
     kind = "amax"
     call = "torch.amax(x, dim={dim}{extra})"
 
-    dim: Any
-    keepdim: bool = False
-
-    def __post_init__(self) -> None:
-        self._dims()
-
 
 @dataclass(frozen=True, slots=True, repr=False)
-class Amin(_Reduce):
+class Amin(_OverDims):
     """``torch.amin(x, dim, keepdim=False)``: the smallest entry over the axes ``dim``.
 
     Examples
@@ -173,15 +166,9 @@ class Amin(_Reduce):
     kind = "amin"
     call = "torch.amin(x, dim={dim}{extra})"
 
-    dim: Any
-    keepdim: bool = False
-
-    def __post_init__(self) -> None:
-        self._dims()
-
 
 @dataclass(frozen=True, slots=True, repr=False)
-class Max(_Reduce):
+class Max(_OverDims):
     """``x.max(dim, keepdim=False).values``: the largest entry along one axis.
 
     Torch returns the values and their indices; this layer is the values (CBAM's
@@ -200,15 +187,9 @@ class Max(_Reduce):
     call = "x.max(dim={dim}{extra}).values"
     single = True
 
-    dim: Any
-    keepdim: bool = False
-
-    def __post_init__(self) -> None:
-        self._dims()
-
 
 @dataclass(frozen=True, slots=True, repr=False)
-class Min(_Reduce):
+class Min(_OverDims):
     """``x.min(dim, keepdim=False).values``: the smallest entry along one axis.
 
     Examples
@@ -220,12 +201,6 @@ class Min(_Reduce):
     kind = "min"
     call = "x.min(dim={dim}{extra}).values"
     single = True
-
-    dim: Any
-    keepdim: bool = False
-
-    def __post_init__(self) -> None:
-        self._dims()
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -275,7 +250,7 @@ class Std(_Spread):
 
 
 @dataclass(frozen=True, slots=True, repr=False)
-class LogSumExp(_Reduce):
+class LogSumExp(_OverDims):
     """``torch.logsumexp(x, dim, keepdim=False)``.
 
     Examples
@@ -286,12 +261,6 @@ class LogSumExp(_Reduce):
 
     kind = "logsumexp"
     call = "torch.logsumexp(x, dim={dim}{extra})"
-
-    dim: Any
-    keepdim: bool = False
-
-    def __post_init__(self) -> None:
-        self._dims()
 
 
 @dataclass(frozen=True, slots=True, repr=False)
