@@ -26,6 +26,7 @@ from ...symbolic.shape import Shape
 from .arith import Arith
 from .functions import AXIS_CALLS, BY_NAME, Call, calls
 from .guards import SIZE_OPS, assertion, decide, size_op, source_line
+from .indexing import sliced
 from .modules import layer_from_module, module_kind
 from .multi import module_call
 from .params import Params
@@ -470,40 +471,6 @@ class Converter:
             self.pieces[key] = Value(name, self.builder.add(name, layer, [piece.source.node]))
         return self.pieces[key]
 
-    def _slice(self, node: Any, x: Value, index: Any) -> Value:
-        """``x[:, a:b]``, ``x[..., 1:-1]``: a Narrow per sliced axis, chained."""
-        items = index if isinstance(index, tuple) else (index,)
-        rank = len(x.shape) + 1
-        dots = [i for i, item in enumerate(items) if item is Ellipsis]
-        if len(dots) == 1:
-            k = dots[0]
-            items = (*items[:k], *(slice(None),) * (rank - len(items) + 1), *items[k + 1 :])
-        where = f"indexing at node {node.name!r} ({show(x)}[{index!r}])"
-        picks = [i for i, item in enumerate(items) if type(item) is int and i > 0]
-        kinds = (isinstance(item, slice) or i in picks for i, item in enumerate(items))
-        if len(items) > rank or not all(kinds):
-            raise UnsupportedLayerError(
-                f"{where} has no symcnn rule; symcnn maps slices with steps of 1 and integers, "
-                "one per axis, such as x[:, a:b] or x[:, 0] (no None, no tensors, the batch "
-                "axis whole)"
-            )
-        layers: list[Layer] = []
-        try:
-            for dim, item in enumerate(items):
-                size = x.shape[dim - 1] if dim else None
-                if dim in picks:  # x[:, 0]: the element at 0 of that axis, the axis gone
-                    item = slice(item, item + 1 if item != -1 else None)
-                bounds = _slice_bounds(item, size)
-                if bounds is not None or dim in picks:
-                    layers.append(sl.Narrow(dim, *(bounds or (0, size))))
-            if picks:  # from the last, so that each dim still names its axis
-                layers.append(sl.Squeeze(tuple(picks) if len(picks) > 1 else picks[0]))
-        except (ShapeError, UnsupportedLayerError) as err:
-            raise type(err)(f"{where}: {err}") from None
-        if not layers:
-            return x
-        return self._chain(node, node.name, layers, [x])[0]
-
     # -- sizes ---------------------------------------------------------------------------
     def _size_query(self, node: Any, what: str, args: Sequence[Any]) -> Any:
         x = self._tensor(node, args[0])
@@ -520,7 +487,7 @@ class Converter:
             item = seq[index]
             return self._piece(item, node.name) if isinstance(item, Piece) else item
         if isinstance(seq, (Value, Piece)):
-            return self._slice(node, self._tensor(node, seq), index)
+            return sliced(self, node, self._tensor(node, seq), index)
         raise UnsupportedLayerError(
             f"indexing at node {node.name!r} ({show(seq)}[{index!r}]) has no symcnn rule"
         )
@@ -566,31 +533,3 @@ class Converter:
         if isinstance(value, slice):
             return slice(self._arg(value.start), self._arg(value.stop), self._arg(value.step))
         return value
-
-
-def _slice_bounds(item: slice, size: Any) -> tuple[Any, Any] | None:
-    """(start, length) of the slice ``item`` of an axis of ``size``; None for all of it.
-
-    Python's rules: a negative bound counts from the end, and with numbers both are clipped
-    to the axis. With a symbolic size, :class:`~symcnn.layers.Narrow`'s conditions keep the
-    slice inside the axis instead of clipping. ``size`` None is the batch axis.
-    """
-    if item.step not in (None, 1):
-        raise UnsupportedLayerError(f"a slice step of {item.step!r} has no symcnn rule")
-    if any(isinstance(b, (Value, Piece, _Batch)) for b in (item.start, item.stop)):
-        raise UnsupportedLayerError("slice bounds must be sizes, not tensors or the batch size")
-    if size is None:
-        if item.start in (None, 0) and item.stop is None:
-            return None
-        raise ShapeError("slicing the batch axis has no per-sample shape")
-    start = sympy.Integer(0) if item.start is None else sympy.sympify(item.start)
-    stop = size if item.stop is None else sympy.sympify(item.stop)
-    start = size + start if start.is_negative else start
-    stop = size + stop if stop.is_negative else stop
-    if size.is_Integer and start.is_Integer and stop.is_Integer:
-        start, stop = min(max(start, 0), size), min(max(stop, 0), size)
-        if stop <= start:
-            raise ShapeError(f"the slice {item} of an axis of size {size} is empty")
-    if start == 0 and stop == size:
-        return None
-    return start, sympy.factor_terms(stop - start)
