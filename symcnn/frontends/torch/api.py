@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
 
@@ -14,8 +15,10 @@ from ...errors import ShapeError, UnsupportedLayerError
 from ...graph.network import Network, Sequential
 from ...symbolic.guard import collector_paused
 from .convert import Converter
+from .functions import BY_NAME, calls
 from .modules import layer_from_module, module_kind, tracer
 from .rules import as_layers, user_rules
+from .values import qualified
 
 __all__ = ["from_torch"]
 
@@ -132,23 +135,63 @@ def _from_module(
         return converter.decide(proxy.node)
 
     fx_tracer.decide = decide
+    attrs = set(vars(module))
+    try:
+        _trace(torch, fx_tracer, traced, module, user, shapes)
+        net = converter.network()
+        _warn_unused(module, traced)
+    finally:
+        for name in set(vars(module)) - attrs:  # fx keeps constant tensors on the root
+            if name.startswith("_tensor_constant"):
+                delattr(module, name)
+    return net
+
+
+def _trace(
+    torch: ModuleType, fx_tracer: Any, traced: Traced, module: Any, user: Any, shapes: Any
+) -> None:
+    """Trace ``module`` in eval mode into ``traced.graph``; its modes are restored after."""
     modes = [(m, m.training) for m in module.modules()]
     try:
         module.eval()
-        try:
+        with _traced_into(torch, lambda fn: user.function_rule(fn) is not None):
             traced.graph = fx_tracer.trace(module, concrete_args=_defaults(module, shapes))
-        except (UnsupportedLayerError, ShapeError):
-            raise
-        except Exception as err:
-            raise UnsupportedLayerError(
-                f"torch.fx cannot trace {type(module).__name__}: {type(err).__name__}: {err}"
-            ) from err
+    except (UnsupportedLayerError, ShapeError):
+        raise
+    except Exception as err:
+        raise UnsupportedLayerError(
+            f"torch.fx cannot trace {type(module).__name__}: {type(err).__name__}: {err}"
+        ) from err
     finally:
         for m, training in modes:
             m.training = training
-    net = converter.network()
-    _warn_unused(module, traced)
-    return net
+
+
+@contextmanager
+def _traced_into(torch: ModuleType, has_rule: Callable[[Any], bool]) -> Iterator[None]:
+    """Trace into the functions a library hides from torch.fx, unless a rule maps them.
+
+    ``torch.fx.wrap`` keeps a function as one call because its Python branches on sizes
+    (Swin3D's ``_compute_pad_size_3d``, MViT's ``_unsqueeze``): symcnn follows such
+    Python (:mod:`.guards`), so it traces into them, except those the user's ``rules``
+    or symcnn's call table map as a whole. fx keeps the wrapped functions in a
+    module-level table (torch 2.x), emptied of those here for the trace and restored;
+    with another torch the functions stay wrapped, and name themselves when unmapped.
+    """
+    table = getattr(getattr(torch.fx, "_symbolic_trace", None), "_wrapped_fns_to_patch", None)
+    if not isinstance(table, dict):  # pragma: no cover - a torch without the table
+        yield
+        return
+    functions, _ = calls(torch)
+    hidden = {}
+    for key, frame in list(table.items()):
+        fn = frame.get(key[1]) if isinstance(frame, dict) else None
+        if callable(fn) and not (has_rule(fn) or fn in functions or qualified(fn) in BY_NAME):
+            hidden[key] = table.pop(key)
+    try:
+        yield
+    finally:
+        table.update(hidden)
 
 
 class Traced:

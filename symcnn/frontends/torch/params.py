@@ -50,7 +50,11 @@ class Params:
         module = self.traced.get_submodule(owner)
         value = getattr(module, name)
         learned = isinstance(value, self.torch.nn.Parameter)
-        if not learned and (name not in getattr(module, "_buffers", {}) or value is None):
+        # fx keeps a tensor the forward computed from a buffer while tracing (MaxViT's
+        # relative_position_index.view(-1)) as a constant of the root: held like a buffer
+        constant = not owner and name.startswith("_tensor_constant")
+        is_buffer = name in getattr(module, "_buffers", {}) or constant
+        if not learned and (not is_buffer or not isinstance(value, self.torch.Tensor)):
             raise UnsupportedLayerError(
                 f"node {node.name!r} reads {node.target!r}, a {type(value).__name__} that is "
                 "neither a parameter nor a buffer of its module; symcnn counts only those"

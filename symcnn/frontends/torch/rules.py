@@ -28,6 +28,7 @@ from typing import Any
 from ...errors import UnsupportedLayerError
 from ...layers.base import Layer
 from ...symbolic.shape import Shape
+from .library import library_rule
 from .values import Value, name_of
 
 __all__ = ["UserRules", "as_layers", "as_shapes", "user_rules"]
@@ -42,17 +43,19 @@ class UserRules:
     methods: dict[str, Callable[..., Any]] = field(default_factory=dict)
 
     def module_rule(self, m: Any) -> Callable[[Any], Any] | None:
-        """The rule for module ``m``'s class, or for the nearest base class that has one."""
-        if not self.modules:
-            return None
-        for cls in type(m).__mro__:
+        """The rule for module ``m``'s class, or for the nearest base class that has one.
+
+        Without a rule of the user's, symcnn's own for a model library's module, such as
+        torchvision's Swin attention (:mod:`.library`), or None.
+        """
+        for cls in type(m).__mro__ if self.modules else ():
             rule = self.modules.get(cls)
             if rule is not None:
                 return rule
-        return None
+        return library_rule(m)
 
     def is_leaf(self, m: Any) -> bool:
-        """Whether the tracer keeps ``m`` as one call: the user gave its class a rule."""
+        """Whether the tracer keeps ``m`` as one call: it has a rule of its own."""
         return self.module_rule(m) is not None
 
     def function_rule(self, target: Any) -> Callable[..., Any] | None:
