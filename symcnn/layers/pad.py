@@ -85,7 +85,8 @@ class _PadNd(Layer):
 
     ``padding`` is kept as ``2·ndim`` sizes in F.pad's order. The constant modes take
     fewer values, as PyTorch does (the leading axes stay unpadded), and any input with at
-    least ``ndim`` axes after the channels; the other modes need all ``2·ndim`` values
+    least ``ndim`` axes, every axis of a sample included, as ``F.pad`` pads the last axes
+    of any tensor (a channels-last (H, W, C) in H and W); the other modes need all ``2·ndim`` values
     and an input (C, *ndim axes), as PyTorch's kernels do.
     """
 
@@ -154,14 +155,16 @@ class _PadNd(Layer):
     def _axes(self, x: Shape) -> list[tuple[str, sympy.Expr, sympy.Expr, sympy.Expr]]:
         """(name, size, before, after) of each padded axis, leading axis first."""
         nd = self.ndim
-        if len(x) < nd + 1:
+        if len(x) < nd:  # the other modes need (C, *nd axes): their input_rank
             raise ShapeError(
-                f"the input must have at least {nd + 1} axes per sample: "
-                f"{type(self).__name__} pads the last {nd}, and symcnn does not pad the "
-                f"channel axis (got {x}, {len(x)} axes)"
+                f"the input must have at least {nd} axes per sample: "
+                f"{type(self).__name__} pads the last {nd} (got {x}, {len(x)} axes)"
             )
-        names = spatial_names(len(x) - 1)[-nd:]
-        sizes = x.spatial[-nd:]
+        # a constant pad may pad every axis of the sample, as F.pad pads the last k axes
+        # of any tensor: (H, W, C) channels-last, padded in H and W (Swin's patch merging)
+        names = ("first axis", *spatial_names(nd - 1)) if len(x) == nd else None
+        names = names or spatial_names(len(x) - 1)[-nd:]
+        sizes = x[-nd:]
         return [
             (names[i], sizes[i], self.padding[2 * (nd - 1 - i)], self.padding[2 * (nd - 1 - i) + 1])
             for i in range(nd)
@@ -230,7 +233,7 @@ class _CircularPad(_PadNd):
 class ConstantPad1d(_ConstantPad):
     """``torch.nn.ConstantPad1d(padding, value)``: the last axis, (left, right).
 
-    Negative padding crops, as in PyTorch. Any input with an axis after the channels.
+    Negative padding crops, as in PyTorch. Any input with at least one axis.
 
     Examples
     --------

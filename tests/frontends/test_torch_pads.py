@@ -196,14 +196,14 @@ def test_f_pad_no_values_is_the_identity_and_refusals_name_the_call():
             return F.pad(x, ())
 
     assert sc.from_torch(Empty(), (3, H, W)).output_shape == (3, H, W)
+    # six values pad every axis of the conv's (3, H, W) output, as F.pad does in torch
+    model = Pad(2, (1, 1, 1, 1, 1, 1), "constant")
+    assert sc.from_torch(model, (2, H, W)).output_shape == (5, H + 2, W + 2)
+    assert model(torch.ones(1, 2, 5, 6)).shape == (1, 5, 7, 8)
     cases = [
         (Pad(2, (1, 1, 1), "constant"), r"F\.pad.*pad needs two values per axis"),
         (Pad(2, (1, 1, 1, 1), "reflect", 1.0), r"mode 'reflect' takes no value"),
         (Pad(2, (1, 1), "reflect"), r"ReflectionPad1d.* needs a per-sample input of 2 axes"),
-        (
-            Pad(2, (1, 1, 1, 1, 1, 1), "constant"),
-            r"ZeroPad3d.*symcnn does not pad the channel axis",
-        ),
         (Pad(2, (1, 1, 1, 1), "wrap"), r"mode must be 'constant', 'reflect'"),
     ]
     for model, message in cases:

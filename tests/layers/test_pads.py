@@ -253,10 +253,9 @@ def test_bad_arguments_are_refused_naming_the_layer(make_it, error, message):
         ),
         (
             sc.ConstantPad3d(1, 0.0),
-            (3, 4, 4),
+            (4, 4),
             r"^ConstantPad3d\(1, value=0.0\) at layer 0 \(pad1\): the input must have at least "
-            r"4 axes per sample: ConstantPad3d pads the last 3, and symcnn does not pad the "
-            r"channel axis \(got 3×4×4, 3 axes\)$",
+            r"3 axes per sample: ConstantPad3d pads the last 3 \(got 4×4, 2 axes\)$",
         ),
         (
             sc.ReflectionPad2d(1),
