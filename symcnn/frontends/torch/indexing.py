@@ -1,8 +1,9 @@
 """Indexing a traced tensor with slices and integers: ``x[:, a:b]``, ``x[..., 0]``.
 
-Each sliced axis is a :class:`~symcnn.layers.Narrow` node and each integer index a
-Narrow then a :class:`~symcnn.layers.Squeeze`, chained after the tensor by the walk
-(:mod:`.convert`).
+Each sliced axis is a :class:`~symcnn.layers.Narrow` node (a step of 1) or a
+:class:`~symcnn.layers.Slice` node (a step above 1: ``x[..., 0::2, 1::2, :]``, Swin's patch
+merging), and each integer index a Narrow then a :class:`~symcnn.layers.Squeeze`, chained
+after the tensor by the walk (:mod:`.convert`).
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ def sliced(walk: Any, node: Any, x: Value, index: Any) -> Value:
     kinds = (isinstance(item, slice) or i in picks for i, item in enumerate(items))
     if len(items) > rank or not all(kinds):
         raise UnsupportedLayerError(
-            f"{where} has no symcnn rule; symcnn maps slices with steps of 1 and integers, "
-            "one per axis, such as x[:, a:b] or x[:, 0] (no None, no tensors, the batch "
+            f"{where} has no symcnn rule; symcnn maps slices and integers, one per axis, "
+            "such as x[:, a:b], x[..., 1::2] or x[:, 0] (no None, no tensors, the batch "
             "axis whole)"
         )
     layers: list[Layer] = []
@@ -42,6 +43,9 @@ def sliced(walk: Any, node: Any, x: Value, index: Any) -> Value:
             size = x.shape[dim - 1] if dim else None
             if dim in picks:  # x[:, 0]: the element at 0 of that axis, the axis gone
                 item = slice(item, item + 1 if item != -1 else None)
+            if item.step not in (None, 1):  # x[..., 0::2]: every step-th entry
+                layers.append(_strided(dim, item, size))
+                continue
             bounds = _slice_bounds(item, size)
             if bounds is not None or dim in picks:
                 layers.append(sl.Narrow(dim, *(bounds or (0, size))))
@@ -54,6 +58,21 @@ def sliced(walk: Any, node: Any, x: Value, index: Any) -> Value:
     return walk._chain(node, node.name, layers, [x])[0]
 
 
+def _strided(dim: int, item: slice, size: Any) -> Layer:
+    """The :class:`~symcnn.layers.Slice` of ``item``, a slice with a step other than 1.
+
+    The layer applies Python's rules itself (negative bounds, clipping with numbers,
+    conditions with symbols) and refuses a step below 1, as PyTorch does.
+    """
+    ends = (item.start, item.stop, item.step)
+    if any(isinstance(b, (Value, Piece, _Batch)) for b in ends):
+        raise UnsupportedLayerError("slice bounds must be sizes, not tensors or the batch size")
+    if size is None:
+        raise ShapeError("slicing the batch axis has no per-sample shape")
+    start, stop, step = (None if b is None else sympy.sympify(b) for b in ends)
+    return sl.Slice(dim, start, stop, step)
+
+
 def _slice_bounds(item: slice, size: Any) -> tuple[Any, Any] | None:
     """(start, length) of the slice ``item`` of an axis of ``size``; None for all of it.
 
@@ -61,8 +80,6 @@ def _slice_bounds(item: slice, size: Any) -> tuple[Any, Any] | None:
     to the axis. With a symbolic size, :class:`~symcnn.layers.Narrow`'s conditions keep the
     slice inside the axis instead of clipping. ``size`` None is the batch axis.
     """
-    if item.step not in (None, 1):
-        raise UnsupportedLayerError(f"a slice step of {item.step!r} has no symcnn rule")
     if any(isinstance(b, (Value, Piece, _Batch)) for b in (item.start, item.stop)):
         raise UnsupportedLayerError("slice bounds must be sizes, not tensors or the batch size")
     if size is None:
