@@ -16,6 +16,8 @@ from typing import Any, ClassVar
 import sympy
 
 from ..errors import ShapeError, UnsupportedLayerError
+from ..symbolic.canonical import canonical
+from ..symbolic.residue import absorb_mod
 from ..symbolic.shape import Shape, as_size
 from ..validity.condition import Condition, at_least, relation
 from .base import Field, Layer, real, refuse
@@ -189,7 +191,10 @@ class _PadNd(Layer):
 
     def output_shape(self, *inputs: Shape) -> Shape:
         (x,) = inputs
-        padded = [size + before + after for _, size, before, after in self._axes(x)]
+        # a pad up to a multiple, size + (−size mod m), reads m·⌈size/m⌉ (residue.py)
+        padded = [
+            canonical(absorb_mod(size + before + after)) for _, size, before, after in self._axes(x)
+        ]
         return Shape((*x[: len(x) - self.ndim], *padded))
 
     def receptive(self, field: Field, jump: Field) -> tuple[Field | None, Field | None]:

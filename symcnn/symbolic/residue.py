@@ -16,7 +16,7 @@ from typing import Any
 
 import sympy
 
-__all__ = ["by_residue", "residue_class", "residue_lines"]
+__all__ = ["absorb_mod", "by_residue", "residue_class", "residue_lines"]
 
 #: Largest period tried: the residues are substituted one by one.
 MAX_PERIOD = 12
@@ -136,3 +136,54 @@ def _denominator(atom: Any, x: sympy.Symbol) -> int | None:
     if not coeff.is_Rational or (flat - coeff * x).has(x):
         return None
     return int(coeff.q)
+
+
+def absorb_mod(expr: Any) -> Any:
+    """Sums of a size and its remainder as one multiple: ``x + (−x mod m)`` is ``m·⌈x/m⌉``.
+
+    Code that pads a size up to a multiple (Swin: ``pad = (m − x % m) % m``, patch
+    merging: ``x % 2``) adds a remainder to the size it came from; with ``x`` itself a
+    floor of the input, sympy keeps the remainder and every layer after it nests it
+    further. Each sum holding ``c·(a mod m)`` becomes, where that has fewer operations,
+    ``x + (−x mod m) = m·⌈x/m⌉``, ``x − (x mod m) = m·⌊x/m⌋`` (and ``x + (x mod 2) =
+    2·⌈x/2⌉``), exactly.
+
+    Examples
+    --------
+    >>> import symcnn as sc
+    >>> H = sc.symbols("H")
+    >>> x = sympy.floor(H / 4)
+    >>> absorb_mod(x + sympy.Mod(x, 2)), absorb_mod(x + sympy.Mod(-x, 7))
+    (2*ceiling(floor(H/4)/2), 7*ceiling(floor(H/4)/7))
+    """
+    if not isinstance(expr, sympy.Basic) or not expr.has(sympy.Mod):
+        return expr
+    return expr.replace(lambda e: e.is_Add and e.has(sympy.Mod), _absorbed)
+
+
+def _absorbed(total: sympy.Expr) -> sympy.Expr:
+    for term in total.args:
+        coeff, mod = term.as_coeff_Mul()
+        if not isinstance(mod, sympy.Mod) or coeff not in (1, -1):
+            continue
+        a, m = mod.args
+        if not (m.is_Integer and m > 0):
+            continue
+        k, x = a.as_coeff_Mul()  # sympy writes (−x mod 7) as (6·x mod 7)
+        if not k.is_Integer:
+            continue
+        rest = total - term
+        if coeff == 1 and (k + 1) % m == 0:  # x + (−x mod m)
+            multiple = m * sympy.ceiling(x / m)
+        elif coeff == 1 and m == 2 and k % 2 == 1:  # x + (x mod 2)
+            multiple = 2 * sympy.ceiling(x / 2)
+        elif coeff == -1 and (k - 1) % m == 0:  # x − (x mod m)
+            multiple = m * sympy.floor(x / m)
+        else:
+            continue
+        left = rest - x
+        if sympy.count_ops(left) >= sympy.count_ops(rest) and left != 0:
+            continue  # no x to absorb the remainder into
+        new = left + multiple
+        return _absorbed(new) if new.is_Add and new.has(sympy.Mod) else new
+    return total

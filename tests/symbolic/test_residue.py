@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 import symcnn as sc
 from symcnn.symbolic.printing import text
-from symcnn.symbolic.residue import by_residue, residue_class, residue_lines
+from symcnn.symbolic.residue import absorb_mod, by_residue, residue_class, residue_lines
 
 W = sc.symbols("W")
 u = sympy.Symbol("u")  # not a positive integer: left alone
@@ -85,3 +85,32 @@ def test_residue_class_holds_exactly_where_the_relation_does(expr, kind, w):
     if rel in (sympy.true, sympy.false):
         return
     assert bool(residue_class(rel).subs(W, w)) == bool(rel.subs(W, w))
+
+
+# -- a size plus its remainder -------------------------------------------------------------
+def test_a_pad_up_to_a_multiple_reads_as_the_multiple():
+    h = sc.symbols("H")
+    x = sympy.floor(h / 4)
+    # Swin: pad = (7 - x % 7) % 7, which sympy writes as 6·x mod 7; patch merging: x % 2
+    assert absorb_mod(x + sympy.Mod(7 - sympy.Mod(x, 7), 7)) == 7 * sympy.ceiling(x / 7)
+    assert absorb_mod(x + sympy.Mod(x, 2)) == 2 * sympy.ceiling(x / 2)
+    assert absorb_mod(h - sympy.Mod(h, 3) + 1) == 3 * sympy.floor(h / 3) + 1
+    # no size to absorb the remainder into, or x mod 3 (not −x mod 3): left as it came
+    assert absorb_mod(sympy.Mod(h, 2) + 1) == sympy.Mod(h, 2) + 1
+    assert absorb_mod(h + sympy.Mod(h, 3)) == h + sympy.Mod(h, 3)
+
+
+@given(
+    st.integers(1, 9),
+    st.integers(1, 9),
+    st.integers(-3, 3),
+    st.integers(-2, 2),
+    st.sampled_from([1, -1]),
+)
+def test_absorbing_a_remainder_keeps_every_value(m, d, k, c, sign):
+    h = sc.symbols("H")
+    x = sympy.floor(h / d) + c
+    expr = x + sign * sympy.Mod(k * x, m) + 5
+    out = absorb_mod(expr)
+    for value in range(1, 60):
+        assert out.subs(h, value) == expr.subs(h, value)
