@@ -48,13 +48,17 @@ class Params:
         """
         owner, _, name = node.target.rpartition(".")
         module = self.traced.get_submodule(owner)
-        value = getattr(module, name)
-        learned = isinstance(value, self.torch.nn.Parameter)
-        # fx keeps a tensor the forward computed from a buffer while tracing (MaxViT's
-        # relative_position_index.view(-1)) as a constant of the root: held like a buffer
-        constant = not owner and name.startswith("_tensor_constant")
-        is_buffer = name in getattr(module, "_buffers", {}) or constant
-        if not learned and (not is_buffer or not isinstance(value, self.torch.Tensor)):
+        # the tables, not getattr: while tracing, fx's getattr gives proxies of parameters
+        value = getattr(module, "_parameters", {}).get(name)
+        learned = value is not None
+        if value is None:
+            value = getattr(module, "_buffers", {}).get(name)
+        if value is None and not owner and name.startswith("_tensor_constant"):
+            # fx keeps a tensor the forward computed from a buffer while tracing (MaxViT's
+            # relative_position_index.view(-1)) as a constant of the root: held like one
+            value = vars(module).get(name)
+        if not isinstance(value, self.torch.Tensor):
+            value = getattr(module, name, None)
             raise UnsupportedLayerError(
                 f"node {node.name!r} reads {node.target!r}, a {type(value).__name__} that is "
                 "neither a parameter nor a buffer of its module; symcnn counts only those"
