@@ -10,6 +10,7 @@ from . import (
     axes,
     conv,
     elementwise,
+    index,
     input,
     linear,
     matmul,
@@ -21,12 +22,14 @@ from . import (
     reduce,
     resample,
     reshape,
+    window,
 )
 from .attention import *  # noqa: F403
 from .axes import *  # noqa: F403
 from .base import Layer
 from .conv import *  # noqa: F403
 from .elementwise import *  # noqa: F403
+from .index import *  # noqa: F403
 from .input import *  # noqa: F403
 from .linear import *  # noqa: F403
 from .matmul import *  # noqa: F403
@@ -38,12 +41,14 @@ from .pool import *  # noqa: F403
 from .reduce import *  # noqa: F403
 from .resample import *  # noqa: F403
 from .reshape import *  # noqa: F403
+from .window import *  # noqa: F403
 
 __all__ = ["Layer"]
 __all__ += attention.__all__
 __all__ += axes.__all__
 __all__ += conv.__all__
 __all__ += elementwise.__all__
+__all__ += index.__all__
 __all__ += input.__all__
 __all__ += linear.__all__
 __all__ += matmul.__all__
@@ -55,3 +60,4 @@ __all__ += pool.__all__
 __all__ += reduce.__all__
 __all__ += resample.__all__
 __all__ += reshape.__all__
+__all__ += window.__all__

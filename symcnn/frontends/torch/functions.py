@@ -114,7 +114,7 @@ def _pad(pad: Any, mode: Any, value: Any) -> Layer | None:
     Constant padding is ``ZeroPad{k}d`` (value None or 0) or ``ConstantPad{k}d``, which
     pad the last ``k`` axes of any input with more, as F.pad does; the other modes are
     ``ReflectionPad{k}d`` and its kin, whose rank rule is PyTorch's: the input is
-    (C, *k axes). A pad reaching the channel axis is refused by the layer.
+    (C, *k axes).
     """
     if not isinstance(pad, (tuple, list)):
         raise ShapeError(f"pad must be a tuple of sizes, two per axis (got {pad!r})")
@@ -326,7 +326,7 @@ AXIS_CALLS = ("permute", "squeeze", "chunk", "split")
 
 
 def _axis_calls(torch: ModuleType, functions: dict[Any, Call], methods: dict[str, Call]) -> None:
-    """The axis calls a signature binds: transpose, its aliases, unsqueeze, narrow."""
+    """The axis calls a signature binds: transpose, its aliases, unsqueeze, narrow, roll."""
     transpose = Call(_sig("input, dim0, dim1"), sl.Transpose)
     swapaxes = Call(_sig("input, axis0, axis1"), lambda axis0, axis1: sl.Transpose(axis0, axis1))
     for name, call in (
@@ -335,6 +335,7 @@ def _axis_calls(torch: ModuleType, functions: dict[Any, Call], methods: dict[str
         ("swapaxes", swapaxes),
         ("unsqueeze", Call(_sig("input, dim"), sl.Unsqueeze)),
         ("narrow", Call(_sig("input, dim, start, length"), sl.Narrow)),
+        ("roll", Call(_sig("input, shifts, dims=None"), sl.Roll)),
     ):
         methods[name] = call
         if hasattr(torch, name):
