@@ -17,6 +17,9 @@ from __future__ import annotations
 import warnings
 
 import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import symcnn as sc
 
@@ -156,3 +159,108 @@ def test_symcnns_own_vit_is_torchvisions_at_its_image_size(name, config):
     ours = vit(**config).subs({"H": 224, "W": 224})
     assert ours.params == sum(p.numel() for p in model.parameters())
     assert ours.products == meta_forward(model, 224, 224)[1]
+
+
+#: Swin and Swin V2 (any image size: windows pad their maps) and MaxViT (a grid fixed
+#: when the model is built): window attention, one ShiftedWindowAttention node per block.
+SWINS = [f"swin_{s}" for s in "tsb"] + [f"swin_v2_{s}" for s in "tsb"]
+
+
+def square_limit(model, net) -> None:
+    """The smallest square symcnn accepts is torch's smallest; one pixel less is refused."""
+    first = net.min_input(n)
+    assert meta_forward(model, first, first) is not None
+    assert meta_forward(model, first - 1, first - 1) is None
+    with pytest.raises(sc.ShapeError, match=r" at layer \d+ \("):
+        net.subs({n: first - 1})
+
+
+@pytest.mark.parametrize("name", [*SWINS, "maxvit_t"])
+def test_window_transformers_derive_exactly(name):
+    model = build(name)
+    net = sc.from_torch(model, (3, H, W))
+    assert net.params == sum(p.numel() for p in model.parameters())
+    sizes = [(224, 224), (221, 222)] if name == "maxvit_t" else [(224, 224), (256, 192), (97, 130)]
+    for h, w in sizes:
+        shape, products = meta_forward(model, h, w)
+        point = {H: h, W: w}
+        assert net.is_valid(point)
+        assert tuple(net.output_shape.subs(point)) == shape
+        assert net.products.subs(point) == products
+    if name == "maxvit_t":  # its grid is 7×7 windows of 28×28 maps: 225 makes a 29×29 map
+        assert meta_forward(model, 225, 224) is None and not net.is_valid({H: 225, W: 224})
+    else:  # windows make attention linear in the tokens: the products grow as H·W
+        lead = net.leading_term("products", H)
+        assert sympy.degree(lead, H) == 1 and sympy.degree(lead, W) == 1
+    square_limit(model, sc.from_torch(model, (3, n, n)))
+
+
+def test_swin_t_formula_and_published_gflops():
+    net = sc.from_torch(build("swin_t"), (3, H, W))
+    assert net.products.subs({H: 224, W: 224}) == 4490566656  # torchvision: 4.49 GFLOPS
+    assert net.leading_term("products", H) == 89481 * H * W
+    # 56×56 tokens of 96 channels in 7×7 windows: ⌈⌊H/4⌋/7⌉·⌈⌊W/4⌋/7⌉ windows
+    windows = sympy.ceiling(sympy.floor(H / 4) / 7) * sympy.ceiling(sympy.floor(W / 4) / 7)
+    attention = net["features.1.0.attn"]
+    assert sympy.expand(attention.products - 49 * 96 * (4 * 96 + 2 * 49) * windows) == 0
+
+
+#: Video Swin: windows of 8×7×7 that shrink to maps smaller than them.
+SWIN3DS = ["swin3d_t", "swin3d_s", "swin3d_b"]
+
+
+@pytest.mark.parametrize("name", SWIN3DS)
+def test_video_swin_derives_exactly(name):
+    from torch.utils.flop_counter import FlopCounterMode
+
+    video = require("torchvision.models.video")
+    with torch.device("meta"):
+        model = getattr(video, name)(weights=None).eval()
+    t = sc.symbols("T")
+    net = sc.from_torch(model, (3, t, H, W))
+    assert net.params == sum(p.numel() for p in model.parameters())
+    for size in [(16, 224, 224), (8, 160, 192), (3, 50, 37)]:
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            out = model(torch.zeros(1, 3, *size, device="meta"))
+        point = dict(zip((t, H, W), size, strict=True))
+        assert tuple(net.output_shape.subs(point)) == tuple(out.shape[1:])
+        assert net.products.subs(point) == counter.get_total_flops() // 2
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    kind=st.sampled_from(["v1", "v2", "3d"]),
+    heads=st.integers(1, 3),
+    per_head=st.integers(1, 4),
+    window=st.lists(st.integers(1, 4), min_size=3, max_size=3),
+    sizes=st.lists(st.integers(1, 9), min_size=3, max_size=3),
+    shift=st.booleans(),
+    biases=st.tuples(st.booleans(), st.booleans()),
+)
+def test_torchvisions_window_attention_modules_agree(
+    kind, heads, per_head, window, sizes, shift, biases
+):
+    from torch.utils.flop_counter import FlopCounterMode
+
+    swin = require("torchvision.models.swin_transformer")
+    video = require("torchvision.models.video.swin_transformer")
+    nd = 3 if kind == "3d" else 2
+    cls = {
+        "v1": swin.ShiftedWindowAttention,
+        "v2": swin.ShiftedWindowAttentionV2,
+        "3d": video.ShiftedWindowAttention3d,
+    }[kind]
+    window, sizes = window[:nd], sizes[:nd]
+    shifts = [w // 2 if shift else 0 for w in window]
+    dim = heads * per_head
+    module = cls(dim, window, shifts, heads, qkv_bias=biases[0], proj_bias=biases[1]).eval()
+    symbols = sc.symbols("a b c")[:nd]
+    net = sc.from_torch(module, (*symbols, dim))
+    assert net.params == sum(p.numel() for p in module.parameters())
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        out = module(torch.randn(1, *sizes, dim))
+    point = dict(zip(symbols, sizes, strict=True))
+    assert tuple(net.output_shape.subs(point)) == tuple(out.shape[1:])
+    assert net.products.subs(point) == counter.get_total_flops() // 2
+    with pytest.raises(sc.ShapeError, match=r"ShiftedWindowAttention.*dim = "):
+        sc.from_torch(module, (*sizes, dim + 1))
