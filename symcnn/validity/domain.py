@@ -207,7 +207,7 @@ def _follows_from_bounds(rel: Boolean, lows: Mapping[sympy.Symbol, sympy.Expr]) 
     if nonnegative). A sufficient test, never a wrong drop. The bounds themselves are not
     tested: :func:`_strongest_bounds` has kept one per symbol.
     """
-    if not isinstance(rel, (sympy.Ge, sympy.Le)) or rel.has(sympy.floor, sympy.ceiling, sympy.Mod):
+    if not isinstance(rel, (sympy.Ge, sympy.Le)) or rel.has(sympy.Mod):
         return False
     if _bound_of(rel, rel.lhs, sympy.Ge) and rel.lhs.is_Symbol:
         return False
@@ -218,7 +218,30 @@ def _follows_from_bounds(rel: Boolean, lows: Mapping[sympy.Symbol, sympy.Expr]) 
     least = {s: lows[s] if s in lows else _lowest(s) for s in e.free_symbols}
     if any(v is None for v in least.values()):
         return False
+    if e.has(sympy.floor, sympy.ceiling):
+        # nondecreasing in every symbol: least at the lower bounds. A strided slice of a
+        # map padded to even sizes must not be empty: 2·⌈⌊H/4⌋/2⌉ - 2 ≥ 0 wherever H ≥ 4
+        return _nondecreasing(e) and bool(e.xreplace(least) >= 0)
     return _nonnegative(e, least)
+
+
+def _nondecreasing(e: sympy.Expr) -> bool:
+    """Whether ``e`` provably does not decrease as any of its symbols grows.
+
+    Sums of such terms, a positive number times one, and their floors, ceilings, minima
+    and maxima; a sufficient test, never a wrong yes.
+    """
+    if e.is_Symbol or e.is_Number:
+        return True
+    if isinstance(e, (sympy.Add, sympy.Min, sympy.Max)):
+        return all(_nondecreasing(a) for a in e.args)
+    if isinstance(e, sympy.Mul):
+        numbers = [a for a in e.args if a.is_Number]
+        rest = [a for a in e.args if not a.is_Number]
+        return len(rest) == 1 and all(a > 0 for a in numbers) and _nondecreasing(rest[0])
+    if isinstance(e, (sympy.floor, sympy.ceiling)):
+        return _nondecreasing(e.args[0])
+    return False
 
 
 def _nonnegative(e: sympy.Expr, lows: Mapping[sympy.Symbol, Any]) -> bool:

@@ -170,3 +170,35 @@ def test_skip_connection_equalities_become_divisibility():
     )
     untouched = sympy.Eq(4 * sympy.floor(n / 4), n + 1)
     assert simplify_relation(untouched, [n]) == untouched
+
+
+def test_floors_that_grow_with_the_sizes_follow_from_their_lower_bounds():
+    from symcnn.validity.domain import simplify_domain
+
+    h = sc.symbols("H")
+    even = 2 * sympy.ceiling(sympy.floor(h / 4) / 2)  # a map padded to an even size
+    # a strided slice of it is never empty where H ≥ 4: implied, dropped
+    assert simplify_domain([h >= 4, even - 2 >= 0]) == (h >= 4,)
+    # not implied: at H = 4 the left side is 1 - 2 < 0 (sympy solves it: H ≥ 8), or it
+    # decreases as H grows
+    assert simplify_domain([h >= 4, sympy.floor(h / 4) - 2 >= 0]) == (h >= 8,)
+    shrinking = 10 - sympy.floor(h / 2) >= 0
+    assert shrinking in simplify_domain([h >= 4, shrinking])
+
+
+@given(
+    st.integers(1, 6),
+    st.integers(1, 6),
+    st.integers(-4, 4),
+    st.integers(1, 30),
+    st.sampled_from([sympy.floor, sympy.ceiling]),
+)
+def test_a_dropped_floor_bound_holds_at_every_size(a, b, c, low, rounding):
+    from symcnn.validity.domain import simplify_domain
+
+    h = sc.symbols("H")
+    rel = b * rounding(rounding(h / a) / b) + c >= 0
+    kept = simplify_domain([h >= low, rel])
+    if rel not in kept and kept != (sympy.false,):
+        for value in range(low, low + 80):
+            assert bool(rel.subs(h, value)), (rel, low, value)
