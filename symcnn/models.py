@@ -9,10 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import sympy
+
 from .graph.network import Network, Sequential
 from .layers import (
     GELU,
+    AdaptiveAvgPool2d,
     Add,
+    Concat,
     Conv2d,
     Flatten,
     Input,
@@ -24,15 +28,19 @@ from .layers import (
     Narrow,
     ParamConcat,
     ParamOp,
+    Permute,
     ReLU,
+    ShiftedWindowAttention,
+    Slice,
     Squeeze,
     Transpose,
     View,
+    ZeroPad3d,
 )
-from .symbolic.canonical import floor_div
+from .symbolic.canonical import canonical, floor_div
 from .symbolic.symbols import symbols
 
-__all__ = ["lenet", "vit"]
+__all__ = ["lenet", "swin", "vit"]
 
 
 def lenet(n: Any = None, k: Any = None, *, lazy: bool = False) -> Network:
@@ -125,4 +133,62 @@ def vit(
         y = Linear(mlp, dim)(GELU()(Linear(dim, mlp)(LayerNorm(dim, eps=1e-6)(x))))
         x = Add()(x, y)
     x = Squeeze(1)(Narrow(1, 0, 1)(LayerNorm(dim, eps=1e-6)(x)))  # the class token's row
+    return Network(image, Linear(dim, classes)(x))
+
+
+def swin(
+    H: Any = None,  # noqa: N803 - the image height, as the formulas write it
+    W: Any = None,  # noqa: N803
+    *,
+    patch: int = 4,
+    dim: int = 96,
+    depths: tuple[int, ...] = (2, 2, 6, 2),
+    heads: tuple[int, ...] = (3, 6, 12, 24),
+    window: int = 7,
+    mlp_ratio: int = 4,
+    classes: int = 1000,
+) -> Network:
+    """A Swin Transformer on 3×H×W images, Swin-T by default, as torchvision builds it.
+
+    Patches by a strided convolution into a channels-last map of ⌊H/4⌋×⌊W/4⌋ tokens; each
+    stage's blocks attend within windows of ``window``×``window`` tokens
+    (:class:`~symcnn.layers.ShiftedWindowAttention`, every second block shifted by half a
+    window), then an MLP, each with a residual; between stages a patch merging pads the
+    map to even sizes, stacks each 2×2 neighbourhood into the channels (four strided
+    slices) and halves them with a linear layer. A window's attention costs the same
+    wherever it is, so the products grow with the number of windows, linearly in H·W,
+    where a ViT's attention grows with the square of its token count. Any image size is
+    valid; at 224×224 it is torchvision's ``swin_t`` layer for layer (dropout aside).
+
+    Examples
+    --------
+    >>> net = swin()
+    >>> at_224 = net.subs({"H": 224, "W": 224})
+    >>> at_224.params, at_224.products
+    (28288354, 4490566656)
+    >>> net.leading_term("products", "H")  # windows, not tokens squared: linear in H·W
+    89481*H*W
+    """
+    height = symbols("H") if H is None else H
+    width = symbols("W") if W is None else W
+    image = Input((3, height, width))
+    x = Conv2d(3, dim, patch, stride=patch)(image)
+    x = LayerNorm(dim)(Permute(0, 2, 3, 1)(x))  # channels last: (h, w, dim)
+    h, w = floor_div(height, patch), floor_div(width, patch)
+    for stage, (depth, n_heads) in enumerate(zip(depths, heads, strict=True)):
+        for block in range(depth):
+            shift = (window // 2,) * 2 if block % 2 else (0, 0)
+            attention = ShiftedWindowAttention(dim, (window, window), shift, n_heads)
+            x = Add()(x, attention(LayerNorm(dim)(x)))
+            y = LayerNorm(dim)(x)
+            x = Add()(x, Linear(mlp_ratio * dim, dim)(GELU()(Linear(dim, mlp_ratio * dim)(y))))
+        if stage < len(depths) - 1:  # patch merging: 2×2 neighbours into the channels
+            x = ZeroPad3d((0, 0, 0, sympy.Mod(w, 2), 0, sympy.Mod(h, 2)))(x)
+            corners = [(0, 0), (1, 0), (0, 1), (1, 1)]
+            parts = [Slice(2, c, None, 2)(Slice(1, r, None, 2)(x)) for r, c in corners]
+            x = Concat(-1)(*parts)
+            x = Linear(4 * dim, 2 * dim, bias=False)(LayerNorm(4 * dim)(x))
+            dim, h, w = 2 * dim, canonical(sympy.ceiling(h / 2)), canonical(sympy.ceiling(w / 2))
+    x = Permute(0, 3, 1, 2)(LayerNorm(dim)(x))  # channels first for the pooling
+    x = Flatten()(AdaptiveAvgPool2d(1)(x))
     return Network(image, Linear(dim, classes)(x))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sympy
 
 import symcnn as sc
-from symcnn.models import vit
+from symcnn.models import swin, vit
 
 H, W = sc.symbols("H W")
 
@@ -32,3 +32,30 @@ def test_a_smaller_vit_counts_each_block():
     patches = 4 * 6 * 16 * 3 * 8 * 8  # 24 positions, 16 outputs, a 3×8×8 kernel each
     assert net.products == patches + attention + mlp + 16 * 10 == 216288
     assert net.output_shape == (10,)
+
+
+def test_swin_t_attends_in_windows_linear_in_the_image():
+    net = swin()
+    assert net.params == 28288354  # torchvision's swin_t, any image size
+    assert net.subs({H: 224, W: 224}).products == 4490566656  # its 4.49 GFLOPS
+    # stage s attends in windows of 7×7 tokens of a ⌊H/4⌋/2^s map: ⌈⌊H/4⌋/(7·2^s)⌉ a side
+    assert sc.format_formula(net.products) == (
+        "238586880·⌈⌊H/4⌋/56⌉·⌈⌊W/4⌋/56⌉ + 184472064·⌈⌊H/4⌋/28⌉·⌈⌊W/4⌋/28⌉ "
+        "+ 16294656·⌈⌊H/4⌋/14⌉·⌈⌊W/4⌋/14⌉ + 10616832·⌈⌊H/4⌋/8⌉·⌈⌊W/4⌋/8⌉ "
+        "+ 4534656·⌈⌊H/4⌋/7⌉·⌈⌊W/4⌋/7⌉ + 7372800·⌈⌊H/4⌋/4⌉·⌈⌊W/4⌋/4⌉ "
+        "+ 663552·⌈⌊H/4⌋/2⌉·⌈⌊W/4⌋/2⌉ + 152064·⌊H/4⌋·⌊W/4⌋ + 768000"
+    )
+    assert net.leading_term("products", H) == 89481 * H * W  # ViT's grows as H²·W²
+    # every size from 4 up: windows pad the maps, patch merging pads them to even sizes
+    assert net.constraints == (H >= 4, W >= 4)
+    assert net.subs({H: 5, W: 97}).output_shape == (1000,)
+
+
+def test_a_smaller_swin_counts_each_stage():
+    net = swin(64, 48, dim=8, depths=(1, 1), heads=(2, 4), window=4, classes=10)
+    patches = 16 * 12 * 8 * 3 * 4 * 4  # a 16×12 map of 8 channels from 3×4×4 patches
+    # 4×3 windows of 16 tokens, then 2×2 on the merged 8×6 map: N·T·C·(4C + 2T) each
+    attention = 12 * 16 * 8 * (4 * 8 + 2 * 16) + 4 * 16 * 16 * (4 * 16 + 2 * 16)
+    mlp = 16 * 12 * 2 * 8 * 32 + 8 * 6 * 2 * 16 * 64
+    merging = 8 * 6 * 32 * 16
+    assert net.products == patches + attention + mlp + merging + 16 * 10 == 491680

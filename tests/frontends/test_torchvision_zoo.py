@@ -205,6 +205,25 @@ def test_swin_t_formula_and_published_gflops():
     assert sympy.expand(attention.products - 49 * 96 * (4 * 96 + 2 * 49) * windows) == 0
 
 
+@pytest.mark.parametrize(
+    ("name", "config"),
+    [
+        ("swin_t", {}),
+        ("swin_s", {"depths": (2, 2, 18, 2)}),
+        ("swin_b", {"dim": 128, "depths": (2, 2, 18, 2), "heads": (4, 8, 16, 32)}),
+    ],
+)
+def test_symcnns_own_swin_is_torchvisions_at_every_size(name, config):
+    from symcnn.models import swin
+
+    model = build(name)
+    ours = swin(**config)
+    assert ours.params == sum(p.numel() for p in model.parameters())
+    for h, w in [(224, 224), (256, 192), (97, 130), (5, 9)]:
+        shape, products = meta_forward(model, h, w)
+        assert ours.subs({H: h, W: w}).products == products
+
+
 #: Video Swin: windows of 8×7×7 that shrink to maps smaller than them.
 SWIN3DS = ["swin3d_t", "swin3d_s", "swin3d_b"]
 
