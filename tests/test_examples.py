@@ -45,6 +45,7 @@ def left_in(folder: Path) -> list[str]:
 def test_the_examples_are_these():
     # a new example needs a case below
     assert sorted(p.name for p in EXAMPLES.glob("*.py")) == [
+        "attention_cost.py",
         "derive_formula.py",
         "latex_table.py",
         "lenet.py",
@@ -91,6 +92,22 @@ def test_lenet_prints_the_seed_table_and_its_domain(tmp_path):
     assert "Total: 105,506 parameters, 1,333,200 products per sample." in out
     assert "With k = 5 the smallest valid input is n = 28 and the largest" in out
     assert "n = 33: view(-1, 256) pins the features to 256, and PyTorch would" in out
+
+
+def test_attention_cost_compares_vit_and_swin(tmp_path):
+    out = run_example("attention_cost.py", cwd=tmp_path).splitlines()
+    assert left_in(tmp_path) == []
+    assert out[1:3] == ["  ViT-B/16 9·H²·W²/32", "  Swin-T   89481·H·W"]
+    assert out[-3].split() == [
+        "224×224",
+        "17,563,828,224",
+        "(",
+        "1.0×)",
+        "4,490,566,656",
+        "(",
+        "1.0×)",
+    ]
+    assert out[-1].split() == ["896×896", "449,675,526,144", "(25.6×)", "71,837,546,496", "(16.0×)"]
 
 
 def test_derive_formula_writes_nothing(tmp_path):
