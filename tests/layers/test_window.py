@@ -203,3 +203,38 @@ def test_window_attention_agrees_with_torch(config):
     symbolic = sc.Sequential(layer, input_shape=(*sizes, shape[-1]))
     point = dict(zip(sizes, shape[:-1], strict=True))
     assert symbolic.subs(point).products == counted
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    names=st.lists(
+        st.sampled_from(["t", "_t", "H", "ceiling", "Min", "window", "dim", "C", "N", "T"]),
+        min_size=4,
+        max_size=4,
+        unique=True,
+    ),
+    values=st.tuples(st.integers(1, 40), st.integers(1, 40), st.integers(1, 4), st.integers(1, 8)),
+    adapt=st.booleans(),
+)
+def test_symbolic_sizes_with_hostile_names_substitute_to_the_numbers(names, values, adapt):
+    a, b, heads, per_head = sc.symbols(" ".join(names))
+    h, w, n_heads, width = values
+    window = (3, 5, 4) if adapt else (3, 5)
+    sizes = (a, b, 6)[: len(window)] if adapt else (a, b)
+    layer = sc.ShiftedWindowAttention(
+        heads * per_head, window, (1, 2, 0)[: len(window)], heads, adapt_window=adapt
+    )
+    net = sc.Sequential(layer, input_shape=(*sizes, heads * per_head))
+    point = {a: h, b: w, heads: n_heads, per_head: width}
+    concrete = sc.ShiftedWindowAttention(
+        n_heads * width, window, (1, 2, 0)[: len(window)], n_heads, adapt_window=adapt
+    )
+    sized = (h, w, 6)[: len(window)] if adapt else (h, w)
+    expected = sc.Sequential(concrete, input_shape=(*sized, n_heads * width))
+    at = net.subs(point)
+    assert (at.params, at.products, at.buffers) == (
+        expected.params,
+        expected.products,
+        expected.buffers,
+    )
+    assert at.products.is_Integer and at.products > 0
