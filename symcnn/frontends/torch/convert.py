@@ -498,9 +498,14 @@ class Converter:
         where = f"torch._assert at node {node.name!r}"
         if isinstance(cond, (Value, Piece, Param)):
             raise UnsupportedLayerError(f"{where} tests a tensor's values")
-        shown = {n.name: show(v) for n, v in self.env.items()}  # Proxy(getitem_2) -> H
-        text = str(rest[0] if rest else "")
-        message = re.sub(r"Proxy\((\w+)\)", lambda m: shown.get(m[1], m[1]), text)
+        message = str(rest[0] if rest else "")
+        if "Proxy(" in message:  # Proxy(getitem_2) -> H: only the values the message names
+            values = {n.name: v for n, v in self.env.items()}
+            message = re.sub(
+                r"Proxy\((\w+)\)",
+                lambda m: show(values[m[1]]) if m[1] in values else m[1],
+                message,
+            )
         self.builder.guard(where, assertion(cond, message, where))
 
     def _nearest(self, what: str) -> str:
