@@ -83,14 +83,11 @@ class ShiftedWindowAttention(Layer):
     def __post_init__(self) -> None:
         self._set("dim", as_size(self.dim, "dim"))
         self._set("num_heads", as_size(self.num_heads, "num_heads"))
-        if not isinstance(self.window_size, (tuple, list)) or len(self.window_size) not in (
-            2,
-            3,
-        ):
+        nd = len(self.window_size) if isinstance(self.window_size, (tuple, list)) else 0
+        if nd not in (2, 3):
             refuse(
                 self, "window_size", "must be 2 or 3 sizes, (H, W) or (T, H, W)", self.window_size
             )
-        nd = len(self.window_size)
         self._set("window_size", tuple_of(self.window_size, nd, "window_size"))
         self._set("shift_size", tuple_of(self.shift_size, nd, "shift_size"))
         for name in ("qkv_bias", "proj_bias", "adapt_window"):

@@ -91,7 +91,8 @@ class Reference(nn.Module):
         return x[(slice(None), *(slice(s) for s in sizes))]
 
 
-def products(module: Any, x: Any) -> int:
+def counted_forward(module: Any, x: Any) -> tuple[Any, int]:
+    """The module's output on ``x``, and FlopCounterMode's flops / 2 for it."""
     from torch.utils.flop_counter import FlopCounterMode
 
     with torch.no_grad(), FlopCounterMode(display=False) as counter:
@@ -194,7 +195,7 @@ def test_window_attention_agrees_with_torch(config):
     layer, shape = config
     reference = Reference(layer).eval()
     net = sc.Sequential(layer, input_shape=shape)
-    out, counted = products(reference, torch.randn(1, *shape))
+    out, counted = counted_forward(reference, torch.randn(1, *shape))
     assert tuple(out.shape[1:]) == tuple(net.output_shape)
     assert net.params == sum(p.numel() for p in reference.parameters())
     assert net.buffers == sum(b.numel() for b in reference.buffers())
