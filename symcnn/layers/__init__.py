@@ -15,6 +15,7 @@ from . import (
     linear,
     matmul,
     merge,
+    multiscale,
     norm,
     pad,
     param,
@@ -34,6 +35,7 @@ from .input import *  # noqa: F403
 from .linear import *  # noqa: F403
 from .matmul import *  # noqa: F403
 from .merge import *  # noqa: F403
+from .multiscale import *  # noqa: F403
 from .norm import *  # noqa: F403
 from .pad import *  # noqa: F403
 from .param import *  # noqa: F403
@@ -53,6 +55,7 @@ __all__ += input.__all__
 __all__ += linear.__all__
 __all__ += matmul.__all__
 __all__ += merge.__all__
+__all__ += multiscale.__all__
 __all__ += norm.__all__
 __all__ += pad.__all__
 __all__ += param.__all__

@@ -27,6 +27,7 @@ from .arith import Arith
 from .functions import AXIS_CALLS, BY_NAME, Call, calls
 from .guards import SIZE_OPS, assertion, decide, size_op, source_line
 from .indexing import sliced
+from .library import call_module, library_call
 from .modules import layer_from_module, module_kind
 from .multi import module_call
 from .params import Params
@@ -267,6 +268,9 @@ class Converter:
         rule = self.user.module_rule(m)
         if rule is not None:
             return self._user_module(node, m, rule, [*args, *kwargs.values()])
+        called = library_call(m)  # a library module called with sizes: MViT's (library.py)
+        if called is not None:
+            return call_module(self, node, m, called, args, kwargs)
         kind = module_kind(m)
         if kind is None:
             raise UnsupportedLayerError(

@@ -28,7 +28,7 @@ from typing import Any
 from ...errors import UnsupportedLayerError
 from ...layers.base import Layer
 from ...symbolic.shape import Shape
-from .library import library_rule
+from .library import library_call, library_rule
 from .values import Value, name_of
 
 __all__ = ["UserRules", "as_layers", "as_shapes", "user_rules"]
@@ -56,7 +56,7 @@ class UserRules:
 
     def is_leaf(self, m: Any) -> bool:
         """Whether the tracer keeps ``m`` as one call: it has a rule of its own."""
-        return self.module_rule(m) is not None
+        return self.module_rule(m) is not None or library_call(m) is not None
 
     def function_rule(self, target: Any) -> Callable[..., Any] | None:
         """The rule for call target ``target`` (a function, or a Tensor method), or None."""
