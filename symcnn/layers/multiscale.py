@@ -94,7 +94,9 @@ class MultiscaleAttention(Layer):
     - products: the projection :math:`3 N \cdot \text{embed} \cdot C`, each pool
       :math:`C G_x K_x`, the scores and the weighted values :math:`N_q N_k C` each, the
       relative position bias :math:`C G_q (T_k + H_k + W_k)` (two einsums and a matmul in
-      torchvision), the output projection :math:`N_q C^2`;
+      torchvision; with heads of one channel the einsums multiply elementwise, and
+      :math:`C G_q (H_k + W_k)` moves to elementwise), the output projection
+      :math:`N_q C^2`;
     - parameters: the projections :math:`3C \cdot \text{embed} + C^2` and their biases,
       each pool :math:`d K_x + 2d`, the tables :math:`(t + h + w) d`;
     - elementwise: the scaling of the queries :math:`N_q C`, each pool's LayerNorm one per
@@ -233,7 +235,8 @@ class MultiscaleAttention(Layer):
         pools = [product(c, _area(grid), *kernel) for kernel, grid in self._pools()]
         relative: Any = 0
         if self.rel_pos is not None:
-            relative = product(c, _area(self.grid_q()), total(*self.grid_kv()))
+            t, h, w = self.grid_kv()
+            relative = product(c, _area(self.grid_q()), t if self._squeezed() else total(t, h, w))
         return total(
             product(x[-2], self.embed_dim, 3, c),
             *pools,
@@ -254,7 +257,20 @@ class MultiscaleAttention(Layer):
     def elementwise(self, *inputs: Shape) -> Derivation:
         c = self.output_dim
         norms = [product(1 + _area(grid), c) for _, grid in self._pools()]
-        return total(product(1 + _area(self.grid_q()), c), *norms)
+        einsums: Any = 0
+        if self._squeezed():
+            _, h, w = self.grid_kv()
+            einsums = product(c, _area(self.grid_q()), total(h, w))
+        return total(product(1 + _area(self.grid_q()), c), *norms, einsums)
+
+    def _squeezed(self) -> bool:
+        """Whether torch's two einsums of the relative bias multiply elementwise.
+
+        With heads of one channel the contracted axis has size 1, which torch's einsum
+        squeezes: an elementwise product, not a matrix product (as :class:`.Einsum`
+        counts it, ``layers/matmul.py``); a symbolic head width is taken to be more.
+        """
+        return self.rel_pos is not None and self.output_dim / self.num_heads == 1
 
     def receptive(self, field: Field, jump: Field) -> tuple[Field | None, Field | None]:
         return None, None
