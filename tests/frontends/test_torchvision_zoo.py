@@ -283,3 +283,133 @@ def test_torchvisions_window_attention_modules_agree(
     assert net.products.subs(point) == counter.get_total_flops() // 2
     with pytest.raises(sc.ShapeError, match=r"ShiftedWindowAttention.*dim = "):
         sc.from_torch(module, (*sizes, dim + 1))
+
+
+#: MViT (video): its position encoding and the grids its blocks are called with are fixed
+#: when the model is built, so it runs where the patches number that grid, and only there.
+MVITS = {"mvit_v1_b": 70599407808, "mvit_v2_s": 64223815872}  # torchvision: 70.599, 64.224
+
+
+def mvit(name: str, size: tuple[int, int, int] | None = None):
+    """torchvision's ``name`` on the meta device, built for ``size`` (T, H, W) if given.
+
+    The builders fix (16, 224, 224); another size is built with the MViT class and the
+    builder's own configuration, read off its call.
+    """
+    from unittest import mock
+
+    video = require("torchvision.models.video")
+    mvit_module = require("torchvision.models.video.mvit")
+    if size is None:
+        with torch.device("meta"):
+            return getattr(video, name)(weights=None).eval()
+    with mock.patch.object(mvit_module, "MViT") as made:
+        getattr(video, name)(weights=None)
+    config = {**made.call_args.kwargs, "temporal_size": size[0], "spatial_size": size[1:]}
+    with torch.device("meta"):
+        return mvit_module.MViT(**config).eval()
+
+
+def video_forward(model, size: tuple[int, int, int]) -> tuple[tuple[int, ...], int] | None:
+    """(per-sample output shape, products) of a meta forward pass; None if torch refuses."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    try:
+        with FlopCounterMode(display=False) as counter, torch.no_grad():
+            out = model(torch.zeros(1, 3, *size, device="meta"))
+    except (RuntimeError, ValueError, IndexError):
+        return None
+    return tuple(out.shape[1:]), counter.get_total_flops() // 2
+
+
+@pytest.mark.parametrize("name", list(MVITS))
+@pytest.mark.parametrize("size", [None, (8, 160, 160), (10, 100, 132)])
+def test_mvit_derives_exactly_at_the_size_it_is_built_for(name, size):
+    t = sc.symbols("T")
+    model = mvit(name, size)
+    built = size or (16, 224, 224)
+    net = sc.from_torch(model, (3, t, H, W))
+    assert net.params == sum(p.numel() for p in model.parameters())
+    point = dict(zip((t, H, W), built, strict=True))
+    shape, products = video_forward(model, built)
+    assert net.is_valid(point)
+    assert tuple(net.output_shape.subs(point)) == shape == (400,)
+    assert net.subs(point).products == products
+    if size is None:
+        assert products == MVITS[name]
+    # 3 pixels less make as many patches (⌊(W - 1)/4⌋ + 1): torch runs, symcnn agrees
+    near = (*built[:2], built[2] - 3)
+    assert (
+        net.subs(dict(zip((t, H, W), near, strict=True))).products == video_forward(model, near)[1]
+    )
+    for other in [
+        (built[0] + 2, *built[1:]),
+        (built[0], built[1] + 4, built[2]),
+        (*built[:2], built[2] + 1),
+    ]:
+        assert video_forward(model, other) is None
+        at = dict(zip((t, H, W), other, strict=True))
+        assert not net.is_valid(at)
+        with pytest.raises(
+            sc.ShapeError,
+            match=r" at layer \d+ \((pos_encoding|blocks\.0\.attn)\).*the tokens must be",
+        ):
+            net.subs(at)
+
+
+def test_mvit_refuses_other_sizes_naming_the_grid():
+    net = sc.from_torch(mvit("mvit_v1_b"), (3, 16, 224, 224))
+    assert net["blocks.1.attn"].output_shape == sc.Shape((1 + 8 * 28 * 28, 192))
+    with pytest.raises(sc.ShapeError, match=r"pos_encoding.*8 × 56 × 56 grid.*tokens = 25984"):
+        sc.from_torch(mvit("mvit_v1_b"), (3, 16, 232, 224))
+    with pytest.raises(sc.ShapeError, match=r"blocks\.0\.attn.*1 \+ 8 × 56 × 56.*tokens = 25985"):
+        sc.from_torch(mvit("mvit_v2_s"), (3, 16, 232, 224))
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    heads=st.integers(1, 3),
+    per_head=st.integers(1, 3),
+    embed=st.integers(1, 5),
+    thw=st.tuples(*(st.integers(1, 5),) * 3),
+    kernels=st.tuples(*(st.integers(1, 3),) * 3),
+    strides=st.tuples(*(st.integers(1, 3),) * 3),
+    pooled=st.tuples(st.booleans(), st.booleans()),
+    flags=st.tuples(st.booleans(), st.booleans(), st.booleans()),
+)
+def test_torchvisions_multiscale_modules_agree(
+    heads, per_head, embed, thw, kernels, strides, pooled, flags
+):
+    from torch.utils.flop_counter import FlopCounterMode
+
+    mvit_module = require("torchvision.models.video.mvit")
+    q = (list(kernels), list(strides)) if pooled[0] else ([], [])
+    kv = (list(kernels), [s + 1 for s in strides]) if pooled[1] else ([], [])
+    attention = mvit_module.MultiscaleAttention(
+        list(thw),
+        embed,
+        heads * per_head,
+        heads,
+        *(q[0], kv[0], q[1], kv[1]),
+        residual_pool=flags[0],
+        residual_with_cls_embed=flags[1],
+        rel_pos_embed=flags[2],
+    )
+
+    class Called(torch.nn.Module):  # the attention called with its grid, as a block calls it
+        def __init__(self) -> None:
+            super().__init__()
+            self.attn = attention
+
+        def forward(self, x):
+            return self.attn(x, thw)[0]
+
+    module = Called().eval()
+    tokens = 1 + thw[0] * thw[1] * thw[2]
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        out, grid = attention(torch.randn(1, tokens, embed), thw)
+    net = sc.from_torch(module, (tokens, embed))
+    assert net.params == sum(p.numel() for p in module.parameters())
+    assert tuple(net.output_shape) == tuple(out.shape[1:])
+    assert net.products == counter.get_total_flops() // 2
+    assert net["attn"].layer.grid_q() == tuple(grid)
