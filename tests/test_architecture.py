@@ -18,6 +18,7 @@ ORDER = (
     "validity",
     "evaluate",
     "layers",
+    "training",
     "graph",
     "frontends",
     "export",

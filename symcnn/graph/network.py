@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
     from ..layers.tensor import Tensor
+    from ..training import Training
 
 __all__ = ["EDGE_PORT", "NODE_LAYER", "NODE_RECORD", "Network", "Sequential"]
 
@@ -269,22 +270,29 @@ class Network:
     def activation_memory(self, bytes_per_element: int = 4) -> sympy.Expr:
         """Bytes of activations per sample: the inputs and every node's output, each once.
 
-        That is the memory a forward pass needs when it keeps every activation, as
-        training does; in-place layers (``ReLU(inplace=True)``) are counted as separate
-        tensors, and parameters, buffers and gradients are not included.
+        An upper bound that keeps every activation; what a training step really keeps,
+        tensor by tensor as autograd does, is :meth:`training`'s ``saved_bytes``.
         ``bytes_per_element`` is a positive whole number (4 for float32, 2 for bfloat16).
         """
-        if (
-            isinstance(bytes_per_element, bool)
-            or not isinstance(bytes_per_element, int)
-            or bytes_per_element < 1
-        ):
+        size = bytes_per_element
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise ShapeError(
                 "activation_memory: bytes_per_element must be a positive whole number, such "
                 f"as 4 for float32 (got {bytes_per_element!r})"
             )
         elements = sympy.Add(*(i.shape.numel for i in self.inputs), self.output_elements)
-        return bytes_per_element * elements
+        return size * elements
+
+    def training(self, batch: Any = None, dtype: str = "float32") -> Training:
+        """A training step on ``batch`` samples in closed form (:mod:`symcnn.training`).
+
+        ``batch`` is a size or a symbol (by default ``B``); ``dtype`` the model's. Backward
+        products, the bytes autograd keeps, and :meth:`Training.memory
+        <symcnn.training.Training.memory>` with the optimizer's state.
+        """
+        from ..training import Training
+
+        return Training(self, batch, dtype)
 
     @property
     def output_elements(self) -> sympy.Expr:
@@ -529,18 +537,7 @@ class Network:
         :class:`ShapeError` at the first layer where the fit is provably inexact and
         returns the conditions that still depend on symbols.
         """
-        undecided = []
-        for r in self._records:
-            for cond in r.layer.exact_fit_conditions(*r.input_shapes):
-                verdict = cond.decide()
-                if verdict is False:
-                    raise ShapeError(
-                        f"{r.layer!r} at layer {r.index} ({r.name}): {cond.explain()}"
-                        f"{self._bound()}"
-                    )
-                if verdict is None and cond.relation not in undecided:
-                    undecided.append(cond.relation)
-        return tuple(undecided)
+        return _queries().check_exact_fit(self)
 
     # -- display ------------------------------------------------------------------------
     def __repr__(self) -> str:

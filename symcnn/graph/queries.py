@@ -263,3 +263,19 @@ def dominant(
 def _check_quantity(quantity: str) -> str:
     """The quantity's plain name (a :class:`~symcnn.conventions.Quantity` or its string)."""
     return str(Quantity.parse(quantity).value)
+
+
+def check_exact_fit(net: Network) -> tuple[Boolean, ...]:
+    """:meth:`Network.check_exact_fit`: raise at a provably inexact fit, return the rest."""
+    undecided = []
+    for r in net.layers:
+        for cond in r.layer.exact_fit_conditions(*r.input_shapes):
+            verdict = cond.decide()
+            if verdict is False:
+                raise ShapeError(
+                    f"{r.layer!r} at layer {r.index} ({r.name}): {cond.explain()}"
+                    f"{net._bound()}"
+                )
+            if verdict is None and cond.relation not in undecided:
+                undecided.append(cond.relation)
+    return tuple(undecided)

@@ -63,6 +63,13 @@ class Permute(Layer):
     'x.permute(0, 2, 3, 1)'
     """
 
+    keeps = "nothing"
+
+    def storage(self, *inputs: Shape) -> str:
+        rank = len(inputs[0]) + 1
+        dims = [d % rank for d in self.dims]
+        return "view" if dims == sorted(dims) else "strided"
+
     kind: ClassVar[str] = "permute"
 
     dims: tuple[int, ...]
@@ -122,6 +129,12 @@ class Transpose(Layer):
     Shape((24, 2, 7, 7))
     """
 
+    keeps = "nothing"
+
+    def storage(self, *inputs: Shape) -> str:
+        rank = len(inputs[0]) + 1
+        return "view" if self.dim0 % rank == self.dim1 % rank else "strided"
+
     kind = "transpose"
     repr_positional = 2
 
@@ -160,6 +173,9 @@ class Narrow(Layer):
     >>> Narrow(1, 24, 24).describe()
     'x.narrow(1, 24, 24)'
     """
+
+    keeps = "nothing"
+    stores = "strided"
 
     kind = "narrow"
     repr_positional = 3
@@ -218,6 +234,9 @@ class Unsqueeze(Layer):
     Shape((1, 64))
     """
 
+    keeps = "nothing"
+    stores = "view"
+
     kind = "unsqueeze"
     repr_positional = 1
 
@@ -251,6 +270,9 @@ class Squeeze(Layer):
     >>> Squeeze(-1).describe()
     'x.squeeze(-1)'
     """
+
+    keeps = "nothing"
+    stores = "view"
 
     kind = "squeeze"
     repr_positional = 1
@@ -334,6 +356,9 @@ class Expand(Layer):
     'x.expand(-1, -1, 5)'
     """
 
+    keeps = "nothing"
+    stores = "strided"
+
     kind: ClassVar[str] = "expand"
 
     sizes: tuple[Any, ...]
@@ -393,6 +418,8 @@ class Repeat(Layer):
     >>> Repeat(1, 2, 1, 3).output_shape(Shape((64, 7, 5)))
     Shape((128, 7, 15))
     """
+
+    keeps = "nothing"  # a copy; its gradient sums the tiles
 
     kind: ClassVar[str] = "repeat"
 

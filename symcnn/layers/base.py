@@ -15,6 +15,7 @@ from ..errors import ShapeError
 from ..symbolic.derivation import Derivation, product
 from ..symbolic.shape import Shape, as_size
 from ..validity.condition import Condition, at_least
+from .autograd import OUTPUT, Flow, Saved, keeps_inputs
 from .registry import register
 
 if TYPE_CHECKING:
@@ -53,6 +54,12 @@ class Layer:
     #: Whether the fields are those of the ``torch.nn`` module of the same class name, so
     #: that :func:`~symcnn.frontends.torch.from_torch` reads them off such a module.
     mirrors_torch: ClassVar[bool] = False
+    #: What autograd keeps for the backward pass, for the layers whose rule is one word:
+    #: ``"input"``, ``"output"`` or ``"nothing"``. None: :meth:`saved` says, or, where it
+    #: is not overridden, the layer has no training rule and the training pass refuses it.
+    keeps: ClassVar[str | None] = None
+    #: How the output is stored (:meth:`storage`), for the layers whose rule is one word.
+    stores: ClassVar[str] = "new"
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Register every layer class by name (:mod:`symcnn.layers.registry`)."""
@@ -112,6 +119,41 @@ class Layer:
 
     def buffers(self, *inputs: Shape) -> Derivation:
         """Non-learned state saved with the model (BatchNorm's running statistics)."""
+        return ZERO
+
+    # -- training (symcnn/training/): what autograd keeps, what the gradients cost ------
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        """The tensors autograd keeps for the backward pass (:mod:`symcnn.layers.autograd`).
+
+        Asked only when the output needs a gradient. None: no rule is derived for this
+        layer, and the training pass refuses it rather than count nothing.
+        """
+        if self.keeps is None:
+            return None
+        return {"nothing": (), "input": keeps_inputs(0), "output": (OUTPUT,)}[self.keeps]
+
+    def grad_products(self, flow: Flow, *inputs: Shape) -> tuple[Derivation, Derivation] | None:
+        """Products per sample of the backward pass: (gradients of the inputs, of the weights).
+
+        Only the inputs whose ``flow.needs`` is true get a gradient. A layer without
+        forward products has none backward either (PyTorch's flop counter counts matrix
+        products and convolutions alone); one with products must say (None: not derived).
+        """
+        if derive(self, "products", inputs).value == 0:
+            return ZERO, ZERO
+        return None
+
+    def storage(self, *inputs: Shape) -> str:
+        """How the output is stored, for the training pass to share what views share.
+
+        ``"new"``; ``"view"`` of input 0, its layout kept; ``"strided"``, a view of input 0
+        that is not contiguous (``permute``); or ``"reshape"``, a view of a contiguous
+        input and a new tensor otherwise.
+        """
+        return self.stores
+
+    def int64_buffers(self, *inputs: Shape) -> Derivation:
+        """How many of :meth:`buffers` are int64 (BatchNorm's ``num_batches_tracked``)."""
         return ZERO
 
     def __call__(self, *inputs: Any, name: str | None = None) -> Tensor:
@@ -195,6 +237,19 @@ def derive(layer: Layer, rule: str, inputs: tuple[Shape, ...]) -> Any:
     except TypeError:  # a field the user made unhashable: derive without the memo
         return getattr(layer, rule)(*inputs)
     return _derive(layer, rule, inputs)
+
+
+def weight_grads(
+    layer: Layer, flow: Flow, inputs: tuple[Shape, ...]
+) -> tuple[Derivation, Derivation]:
+    """Backward products of a layer multiplying its input by its weights (conv, linear).
+
+    The gradient of the input and that of the weights are products as large as the
+    forward's (PyTorch's ``convolution_backward`` and the two ``mm`` of a linear layer);
+    the input's is computed only when it needs one. The bias's gradient is a sum.
+    """
+    forward = derive(layer, "products", inputs)
+    return (forward if flow.needs[0] else ZERO), forward
 
 
 @functools.lru_cache(maxsize=16384)

@@ -12,7 +12,8 @@ from ..symbolic.derivation import Derivation, product, side_area, total
 from ..symbolic.shape import Shape, as_size
 from ..symbolic.sizes import conv_output_size_padded, conv_transpose_output_size, same_padding
 from ..validity.condition import Condition, at_least, decidable, divides, equal
-from .base import Field, Layer, choice, positive, tuple_of
+from .autograd import Flow
+from .base import Field, Layer, choice, positive, tuple_of, weight_grads
 from .pad import mode_conditions
 
 __all__ = [
@@ -54,6 +55,7 @@ class _ConvBase(Layer):
     __slots__ = ()
     repr_positional = 2
     ndim: ClassVar[int]
+    keeps = "input"  # and the weight, a parameter: for the gradients of weight and input
 
     in_channels: sympy.Expr
     out_channels: sympy.Expr
@@ -131,6 +133,9 @@ class _ConvBase(Layer):
         if not self.bias:
             return product(0)
         return product(self.out_channels, side_area(self.output_shape(*inputs).spatial))
+
+    def grad_products(self, flow: Flow, *inputs: Shape) -> tuple[Derivation, Derivation]:
+        return weight_grads(self, flow, inputs)
 
 
 class _ConvNd(_ConvBase):

@@ -9,7 +9,7 @@ holds parameters, its learned slopes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import sympy
 
@@ -17,6 +17,7 @@ from ..errors import ShapeError
 from ..symbolic.derivation import Derivation, product
 from ..symbolic.shape import Shape, as_size
 from ..validity.condition import Condition, equal
+from .autograd import Flow, Saved, new_tensor
 from .base import Field, Layer, choice, positive, real, refuse
 
 __all__ = [
@@ -44,13 +45,31 @@ class _Elementwise(Layer):
     """A layer applied element by element: output shape = input shape, nothing counted.
 
     ``inplace`` PyTorch only tests for truth, so any value runs there and is kept here.
+
+    Training: each keeps what its derivative reads (``keeps``), the input or the output.
+    In place, the output is the input's storage; ReLU6, Hardswish, Hardsigmoid, SiLU and
+    Mish then keep a copy of the input made before it is overwritten (``copies_in_place``),
+    as PyTorch's in-place kernels do.
     """
 
     __slots__ = ()
+    keeps: ClassVar[str | None] = "input"
+    copies_in_place: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         cls.kind = cls.__name__.lower()
+
+    def _in_place(self) -> bool:
+        return bool(getattr(self, "inplace", False))
+
+    def storage(self, *inputs: Shape) -> str:
+        return "view" if self._in_place() else self.stores
+
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        if self.copies_in_place and self._in_place():
+            return (new_tensor(inputs[0].numel),)
+        return super().saved(flow, *inputs)
 
     def receptive(self, field: Field, jump: Field) -> tuple[Field | None, Field | None]:
         return field, jump
@@ -61,6 +80,8 @@ class Identity(_Elementwise):
     """``torch.nn.Identity``: passes its input on."""
 
     mirrors_torch = True
+    keeps = "nothing"
+    stores = "view"
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -74,6 +95,7 @@ class ReLU(_Elementwise):
     """
 
     mirrors_torch = True
+    keeps = "output"
 
     inplace: bool = False
 
@@ -83,6 +105,7 @@ class ReLU6(_Elementwise):
     """``torch.nn.ReLU6``: min(max(0, x), 6), shape-preserving."""
 
     mirrors_torch = True
+    copies_in_place = True
 
     inplace: bool = False
 
@@ -106,6 +129,7 @@ class Sigmoid(_Elementwise):
     """``torch.nn.Sigmoid``, shape-preserving."""
 
     mirrors_torch = True
+    keeps = "output"
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -113,6 +137,7 @@ class Tanh(_Elementwise):
     """``torch.nn.Tanh``, shape-preserving."""
 
     mirrors_torch = True
+    keeps = "output"
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -132,6 +157,7 @@ class SiLU(_Elementwise):
     """``torch.nn.SiLU`` (swish), shape-preserving."""
 
     mirrors_torch = True
+    copies_in_place = True
 
     inplace: bool = False
 
@@ -141,6 +167,7 @@ class Hardswish(_Elementwise):
     """``torch.nn.Hardswish``, shape-preserving."""
 
     mirrors_torch = True
+    copies_in_place = True
 
     inplace: bool = False
 
@@ -168,12 +195,30 @@ class Dropout(_Elementwise):
         if not 0 <= self.p <= 1:
             raise ShapeError(f"{self!r}: the probability p must lie in [0, 1]")
 
+    def storage(self, *inputs: Shape) -> str:
+        return "view" if self.p == 0 or self._in_place() else "new"
+
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        """Training keeps the scaled mask it multiplies by, in the model's dtype.
+
+        That is PyTorch's rule on the CPU (and the meta device): ``input * noise`` with
+        ``noise`` the Bernoulli mask divided by ``1 - p``. On CUDA, ``native_dropout`` keeps
+        a bool mask instead, a quarter of the bytes in float32. ``p = 0`` is the identity;
+        ``p = 1`` multiplies by a single zero.
+        """
+        if self.p == 0:
+            return ()
+        if self.p == 1:
+            return (new_tensor(per_batch=1),)
+        return (new_tensor(inputs[0].numel),)
+
 
 @dataclass(frozen=True, slots=True, repr=False)
 class Hardsigmoid(_Elementwise):
     """``torch.nn.Hardsigmoid``: relu6(x + 3) / 6, shape-preserving (MobileNetV3's gate)."""
 
     mirrors_torch = True
+    copies_in_place = True
 
     inplace: bool = False
 
@@ -183,6 +228,7 @@ class Mish(_Elementwise):
     """``torch.nn.Mish``: x·tanh(softplus(x)), shape-preserving."""
 
     mirrors_torch = True
+    copies_in_place = True
 
     inplace: bool = False
 
@@ -228,6 +274,7 @@ class _Softmax(_Elementwise):
     """
 
     __slots__ = ()
+    keeps = "output"
     dim: Any
 
     def _check_dim(self) -> None:

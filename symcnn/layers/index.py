@@ -64,6 +64,9 @@ class Slice(Layer):
     'x[..., 1::2, :]'
     """
 
+    keeps = "nothing"
+    stores = "strided"
+
     kind = "slice"
     repr_positional = 4
 
@@ -155,6 +158,8 @@ class Roll(Layer):
     >>> Roll(1, -1).describe()
     'torch.roll(x, shifts=1, dims=-1)'
     """
+
+    keeps = "nothing"  # a copy; its gradient rolls back
 
     kind = "roll"
     repr_positional = 2

@@ -10,7 +10,8 @@ import sympy
 from ..symbolic.derivation import Derivation, product, total
 from ..symbolic.shape import Shape, as_size
 from ..validity.condition import Condition, equal
-from .base import Layer, positive
+from .autograd import Flow
+from .base import Layer, positive, weight_grads
 
 __all__ = ["LazyLinear", "Linear"]
 
@@ -20,8 +21,14 @@ class _LinearRule(Layer):
 
     __slots__ = ()
     kind = "linear"
+    # Training keeps the input as it is: a dense one through a view to (-1, in_features),
+    # another through a batched product (``should_fold`` in PyTorch's matmul).
+    keeps = "input"
     out_features: sympy.Expr
     bias: bool
+
+    def grad_products(self, flow: Flow, *inputs: Shape) -> tuple[Derivation, Derivation]:
+        return weight_grads(self, flow, inputs)
 
     def in_features_for(self, x: Shape) -> sympy.Expr:
         """The in_features this layer uses on input ``x``."""

@@ -19,6 +19,7 @@ from ..errors import ShapeError, UnsupportedLayerError
 from ..symbolic.derivation import Derivation, product, total
 from ..symbolic.shape import Shape
 from ..validity.condition import Condition, equal
+from .autograd import Flow, Saved, keeps_inputs, new_tensor
 from .base import ZERO, Field, Layer, refuse
 from .merge import broadcast_sizes
 
@@ -97,6 +98,34 @@ class MatMul(_Product):
         a, b = inputs
         lead = (broadcast_sizes((s, t)) for s, t in zip(a[:-2], b[:-2], strict=True))
         return Shape((*lead, a[-2], b[-1]))
+
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        """Each operand, kept for the other's gradient, as the batched product reads it.
+
+        PyTorch folds the leading axes into one for ``bmm``: an operand broadcast over
+        them is expanded and copied, one laid out densely is viewed. One that is not dense
+        (a transposed key) is viewed only when its leading axes merge, which symcnn does
+        not follow yet beyond one leading axis: such a product is not derived.
+        """
+        out = self.output_shape(*inputs)
+        lead = out[:-2]
+        kept: list[Saved] = []
+        for port, other in ((0, 1), (1, 0)):
+            if not flow.needs[other]:
+                continue
+            x = inputs[port]
+            if tuple(x[:-2]) != tuple(lead):
+                kept.append(new_tensor(Shape((*lead, x[-2], x[-1])).numel))
+            elif flow.contiguous[port] or len(x) <= 2:
+                kept.extend(keeps_inputs(port))
+            else:
+                return None
+        return tuple(kept)
+
+    def grad_products(self, flow: Flow, *inputs: Shape) -> tuple[Derivation, Derivation]:
+        # The gradient of each operand is a product as large as the forward one.
+        forward = self.products(*inputs)
+        return product(sum(flow.needs), forward.value), ZERO
 
     def products(self, *inputs: Shape) -> Derivation:
         return product(self.output_shape(*inputs).numel, inputs[0][-1])
@@ -367,6 +396,38 @@ class ScaledDotProductAttention(_Product):
     def products(self, *inputs: Shape) -> Derivation:
         q, k, v = inputs
         return product(*q[:-2], q[-2], k[-2], total(q[-1], v[-1]))
+
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        """What PyTorch's math path keeps, the path it takes on the meta device.
+
+        q and k scaled, each kept for the other's gradient; the softmax's result P; v for
+        P's gradient. Fused CPU and CUDA kernels keep q, k, v, the output and the
+        log-sum-exp instead. With ``dropout_p`` > 0 it keeps more, not derived.
+        """
+        if self.dropout_p:
+            return None
+        q, k, v = inputs
+        lead = q[:-2]
+        nq, nk, nv = flow.needs
+        kept: list[Saved] = []
+        if nk:
+            kept.append(new_tensor(Shape((*lead, q[-2], q[-1])).numel))
+        if nq:
+            kept.append(new_tensor(Shape((*lead, k[-2], k[-1])).numel))
+        kept.append(new_tensor(Shape((*lead, q[-2], k[-2])).numel))
+        if nq or nk:
+            kept.extend(keeps_inputs(2))
+        return tuple(kept)
+
+    def grad_products(self, flow: Flow, *inputs: Shape) -> tuple[Derivation, Derivation]:
+        # Scores Q·Kᵀ: one product per gradient of q and of k; output P·V: one for P
+        # (when q or k needs a gradient) and one for v.
+        q, k, v = inputs
+        nq, nk, nv = flow.needs
+        scores = product(*q[:-2], q[-2], k[-2], q[-1]).value
+        weighted = product(*q[:-2], q[-2], k[-2], v[-1]).value
+        count = (int(nq) + int(nk)) * scores + (int(nq or nk) + int(nv)) * weighted
+        return product(count), ZERO
 
     def describe(self) -> str:
         causal = ", is_causal=True" if self.is_causal else ""

@@ -22,6 +22,7 @@ from ..errors import ShapeError
 from ..symbolic.derivation import Derivation, product
 from ..symbolic.shape import Shape
 from ..validity.condition import Condition, equal
+from .autograd import OUTPUT, Flow, Saved, keeps_inputs, new_tensor
 from .base import ZERO, Field, Layer, choice, refuse
 
 __all__ = ["Add", "Concat", "Div", "Maximum", "Minimum", "Mul", "Scalar", "Stack", "Sub"]
@@ -34,6 +35,13 @@ class _Merge(Layer):
 
     __slots__ = ()
     arity: ClassVar[int | None] = None
+    keeps = "nothing"  # a sum's or a concatenation's gradient reads no tensor
+
+    def _both_ways(self, flow: Flow, inputs: tuple[Shape, ...]) -> tuple[Saved, ...] | None:
+        """A product's rule: each input is kept for the other's gradient; two inputs only."""
+        if len(inputs) != 2:
+            return None  # a chain a * b * c keeps intermediate products: not derived
+        return keeps_inputs(*(p for p, other in ((0, 1), (1, 0)) if flow.needs[other]))
 
     def receptive(self, field: Field, jump: Field) -> tuple[Field | None, Field | None]:
         return field, jump
@@ -164,6 +172,9 @@ class Mul(_Broadcast):
     Shape((64, 8, 8))
     """
 
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        return self._both_ways(flow, inputs)
+
     kind = "mul"
     multiplies = True
     label = "size {}"
@@ -193,6 +204,15 @@ class Div(_Broadcast):
 
     rounding_mode: str | None = None
 
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        # a / b: the gradient of a reads b; that of b reads a and b. Rounded division has
+        # no gradient PyTorch computes.
+        if self.rounding_mode is not None or len(inputs) != 2:
+            return None
+        if flow.needs[1]:
+            return keeps_inputs(0, 1)
+        return keeps_inputs(1)
+
     def __post_init__(self) -> None:
         if self.rounding_mode is not None:
             choice(self, "rounding_mode", ("trunc", "floor"))
@@ -212,6 +232,9 @@ class Maximum(_Broadcast):
     Shape((3, 4, 5))
     """
 
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        return keeps_inputs(0, 1)  # both inputs, to tell which one won
+
     kind = "maximum"
     arity = 2
     call = "torch.maximum"
@@ -226,6 +249,9 @@ class Minimum(_Broadcast):
     >>> Minimum().describe()
     'torch.minimum(...)'
     """
+
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        return keeps_inputs(0, 1)  # both inputs, to tell which one won
 
     kind = "minimum"
     arity = 2
@@ -284,6 +310,20 @@ class Scalar(Layer):
                 refuse(self, "value", "must be a real number or a size", self.value)
         elif isinstance(self.value, bool) or not isinstance(self.value, numbers.Real):
             refuse(self, "value", "must be a real number (an int or a float) or a size", self.value)
+
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        # x ** v reads x; v ** x its result; v / x is v times x's reciprocal, which keeps
+        # the reciprocal. Adding or scaling by a number keeps nothing; rounded division
+        # has no gradient PyTorch computes.
+        if self.op in ("floordiv", "rfloordiv"):
+            return None
+        if self.op == "pow":
+            return keeps_inputs(0)
+        if self.op == "rpow":
+            return (OUTPUT,)
+        if self.op == "rdiv":
+            return (new_tensor(inputs[0].numel),)
+        return ()
 
     def elementwise(self, *inputs: Shape) -> Derivation:
         return product(inputs[0].numel) if self.op in _MULTIPLYING else ZERO

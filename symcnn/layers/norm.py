@@ -35,6 +35,7 @@ from ..errors import ShapeError
 from ..symbolic.derivation import Derivation, product, total
 from ..symbolic.shape import Shape, as_size
 from ..validity.condition import Condition, at_least, divides, equal
+from .autograd import Flow, Saved, keeps_inputs, new_tensor
 from .base import Field, Layer, positive, real, refuse
 
 __all__ = [
@@ -137,6 +138,9 @@ class _RunningStats(_Normalization):
             return product(0)
         return total(product(2, self.num_features), 1)
 
+    def int64_buffers(self, *inputs: Shape) -> Derivation:
+        return product(1 if self.track_running_stats else 0)
+
 
 class _BatchNorm(_RunningStats):
     """Batch normalization: one mean and variance per channel, over the batch and positions."""
@@ -144,6 +148,11 @@ class _BatchNorm(_RunningStats):
     __slots__ = ()
     kind = "bn"
     positive_eps = True
+
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        # Training keeps the input and the batch's mean and inverse deviation per channel,
+        # float32 whatever the model's dtype (``native_batch_norm`` on the CPU).
+        return (*keeps_inputs(0), new_tensor(per_batch=2 * self.num_features, dtype="float32"))
 
     def input_conditions(self, *inputs: Shape) -> tuple[Condition, ...]:
         (x,) = inputs
@@ -233,6 +242,15 @@ class _InstanceNorm(_RunningStats):
     """
 
     __slots__ = ()
+
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        # PyTorch runs a batch norm over (1, B·C, ...): it keeps the input and, per sample
+        # and channel, the float32 mean and inverse deviation, and the repeated weight and
+        # running statistics where there are such.
+        c = inputs[0].channels
+        repeated = (1 if self.affine else 0) + (2 if self.track_running_stats else 0)
+        stats = new_tensor(2 * c, dtype="float32")
+        return (*keeps_inputs(0), stats) + ((new_tensor(repeated * c),) if repeated else ())
     kind = "inorm"
 
     def input_conditions(self, *inputs: Shape) -> tuple[Condition, ...]:
@@ -362,6 +380,10 @@ class GroupNorm(_Normalization):
     affine: bool = True
     bias: bool = True
 
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        # The input, and a mean and an inverse deviation per group, in the model's dtype.
+        return (*keeps_inputs(0), new_tensor(2 * self.num_groups))
+
     def __post_init__(self) -> None:
         self._set("num_groups", as_size(self.num_groups, "num_groups"))
         self._set("num_channels", as_size(self.num_channels, "num_channels"))
@@ -437,6 +459,11 @@ class LayerNorm(_Normalization):
     eps: float = 1e-5
     elementwise_affine: bool = True
     bias: bool = True
+
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        # The input, and a float32 mean and inverse deviation per normalized vector.
+        vectors = inputs[0].numel / sympy.Mul(*self.normalized_shape)
+        return (*keeps_inputs(0), new_tensor(2 * vectors, dtype="float32"))
 
     def __post_init__(self) -> None:
         shape = self.normalized_shape
@@ -516,6 +543,13 @@ class LocalResponseNorm(_Normalization):
     alpha: float = 1e-4
     beta: float = 0.75
     k: float = 1.0
+
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        # PyTorch composes it: the squares padded by size - 1 channels for the average
+        # pooling, the scaled sum before and after the power, and the input.
+        (x,) = inputs
+        padded = x.numel / x.channels * (x.channels + self.size - 1)
+        return (*keeps_inputs(0), new_tensor(padded), new_tensor(2 * x.numel))
 
     def __post_init__(self) -> None:
         self._set("size", as_size(self.size, "size"))

@@ -20,6 +20,7 @@ from ..symbolic.canonical import canonical
 from ..symbolic.residue import absorb_mod
 from ..symbolic.shape import Shape, as_size
 from ..validity.condition import Condition, at_least, relation
+from .autograd import Flow, Saved, keeps_inputs
 from .base import Field, Layer, real, refuse
 
 __all__ = [
@@ -91,6 +92,11 @@ class _PadNd(Layer):
     of any tensor (a channels-last (H, W, C) in H and W); the other modes need all ``2·ndim`` values
     and an input (C, *ndim axes), as PyTorch's kernels do.
     """
+
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        # Reflection and replication pads keep their input for the backward's sizes and
+        # strides; constant and circular pads (slices and a concatenation) keep nothing.
+        return keeps_inputs(0) if self.mode in ("reflect", "replicate") else ()
 
     __slots__ = ()
     kind = "pad"

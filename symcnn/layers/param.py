@@ -21,6 +21,7 @@ from ..errors import ShapeError
 from ..symbolic.derivation import Derivation, product
 from ..symbolic.shape import Shape
 from ..validity.condition import Condition, equal
+from .autograd import Flow, Saved, keeps_inputs, new_tensor
 from .base import Field, Layer, choice, flag, positive, real
 from .merge import Concat
 
@@ -120,6 +121,10 @@ class Scale(_WithTensor):
     (Shape((96, 56, 56)), 96)
     """
 
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        # w's gradient reads the input; the input's reads w, a parameter or a buffer.
+        return keeps_inputs(0) if self.learned else ()
+
     kind = "scale"
     repr_positional = 1
 
@@ -176,6 +181,12 @@ class ParamOp(_WithTensor):
     Shape((1, 7, 7))
     """
 
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        # A sum keeps nothing; x / w keeps x for w's gradient, w / x keeps x for both.
+        if self.op in ("add", "sub", "rsub"):
+            return ()
+        return keeps_inputs(0) if self.learned or self.op == "rdiv" else ()
+
     kind = "param_op"
     repr_positional = 2
 
@@ -222,6 +233,13 @@ class Normalize(Layer):
     >>> Normalize().elementwise(Shape((512, 38, 38))).value
     739328
     """
+
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        # x / max(‖x‖, eps): the input, and the norms before and after the clamp.
+        (x,) = inputs
+        axis = self.dim - 1 if self.dim > 0 else self.dim
+        norms = x.numel / x[axis]
+        return (*keeps_inputs(0), new_tensor(2 * norms))
 
     kind = "normalize"
 
@@ -278,6 +296,8 @@ class ParamConcat(Layer):
     >>> cls.params(Shape((196, 768))).value
     768
     """
+
+    keeps = "nothing"
 
     kind = "cat"
 

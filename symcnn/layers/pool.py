@@ -12,6 +12,7 @@ from ..symbolic.derivation import Derivation, product
 from ..symbolic.shape import Shape
 from ..symbolic.sizes import pool_output_size
 from ..validity.condition import Condition, at_least, divides
+from .autograd import Flow, Saved, keeps_inputs, new_tensor
 from .base import Field, Layer, flag, positive, tuple_of
 from .conv import axis_names, window_receptive
 
@@ -164,6 +165,10 @@ class _MaxPoolNd(_PoolNd):
     __slots__ = ()
     dilation: tuple[sympy.Expr, ...]
 
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        # The input and, per output element, the int64 index of its maximum.
+        return (*keeps_inputs(0), new_tensor(self.output_shape(*inputs).numel, dtype="int64"))
+
     @property
     def _dilation(self) -> tuple[Any, ...]:
         return self.dilation
@@ -249,6 +254,8 @@ class MaxPool3d(_MaxPoolFields):
 
 class _AvgPoolNd(_PoolNd):
     """Average pooling: one elementwise multiplication (by 1/window) per output element."""
+
+    keeps = "input"  # its backward reads the input's sizes, and autograd keeps the tensor
 
     mirrors_torch = True
 

@@ -23,6 +23,7 @@ import sympy
 
 from ..errors import ShapeError
 from ..symbolic.shape import Shape
+from .autograd import OUTPUT, Flow, Saved, keeps_inputs, new_tensor
 from .base import Layer, flag, real, refuse
 
 __all__ = ["Amax", "Amin", "LogSumExp", "Max", "Mean", "Min", "Std", "Sum", "Var", "VectorNorm"]
@@ -121,6 +122,8 @@ class Mean(_OverDims):
     'x.mean(dim=(2, 3))'
     """
 
+    keeps = "nothing"
+
     kind = "mean"
     call = "x.mean(dim={dim}{extra})"
 
@@ -134,6 +137,8 @@ class Sum(_OverDims):
     >>> Sum(1).output_shape(Shape((2, 64, 7))), Sum((2, 3), keepdim=True).describe()
     (Shape((64, 7)), 'x.sum(dim=(2, 3), keepdim=True)')
     """
+
+    keeps = "nothing"
 
     kind = "sum"
     call = "x.sum(dim={dim}{extra})"
@@ -149,6 +154,9 @@ class Amax(_OverDims):
     Shape((64, 1, 1))
     """
 
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        return (*keeps_inputs(0), OUTPUT)  # its gradient compares or divides by the result
+
     kind = "amax"
     call = "torch.amax(x, dim={dim}{extra})"
 
@@ -162,6 +170,9 @@ class Amin(_OverDims):
     >>> Amin(1).output_shape(Shape((64, 7, 7)))
     Shape((7, 7))
     """
+
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        return (*keeps_inputs(0), OUTPUT)  # its gradient compares or divides by the result
 
     kind = "amin"
     call = "torch.amin(x, dim={dim}{extra})"
@@ -183,6 +194,10 @@ class Max(_OverDims):
     'x.max(dim=1).values'
     """
 
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        # The int64 index of each result: its gradient goes there.
+        return (new_tensor(self.output_shape(*inputs).numel, dtype="int64"),)
+
     kind = "max"
     call = "x.max(dim={dim}{extra}).values"
     single = True
@@ -197,6 +212,10 @@ class Min(_OverDims):
     >>> Min(-1).output_shape(Shape((64, 7, 5)))
     Shape((64, 7))
     """
+
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        # The int64 index of each result: its gradient goes there.
+        return (new_tensor(self.output_shape(*inputs).numel, dtype="int64"),)
 
     kind = "min"
     call = "x.min(dim={dim}{extra}).values"
@@ -231,6 +250,8 @@ class Var(_Spread):
     'x.var(dim=(2, 3), correction=0)'
     """
 
+    keeps = "input"
+
     kind = "var"
     call = "x.var(dim={dim}{extra})"
 
@@ -245,6 +266,9 @@ class Std(_Spread):
     Shape((1, 7, 7))
     """
 
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        return (*keeps_inputs(0), OUTPUT)  # its gradient compares or divides by the result
+
     kind = "std"
     call = "x.std(dim={dim}{extra})"
 
@@ -258,6 +282,9 @@ class LogSumExp(_OverDims):
     >>> LogSumExp(1).output_shape(Shape((10, 4)))
     Shape((4,))
     """
+
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        return (*keeps_inputs(0), OUTPUT)  # its gradient compares or divides by the result
 
     kind = "logsumexp"
     call = "torch.logsumexp(x, dim={dim}{extra})"
@@ -276,6 +303,9 @@ class VectorNorm(_Reduce):
     >>> VectorNorm(1, ord=1).describe()
     'torch.linalg.vector_norm(x, dim=1, ord=1)'
     """
+
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        return (*keeps_inputs(0), OUTPUT)  # its gradient compares or divides by the result
 
     kind = "norm"
     call = "torch.linalg.vector_norm(x, dim={dim}{extra})"

@@ -12,6 +12,7 @@ from ..symbolic.canonical import floor_div
 from ..symbolic.scales import checked_scale, exact_up_to, fractional
 from ..symbolic.shape import Shape, as_size
 from ..validity.condition import Condition, at_least, divides
+from .autograd import Flow, Saved, keeps_inputs, new_tensor
 from .base import Field, Layer, choice, flag, positive, refuse
 from .conv import axis_names
 
@@ -82,9 +83,20 @@ class _AdaptivePoolNd(Layer):
 class _AdaptiveAvgPool(_AdaptivePoolNd):
     __slots__ = ()
 
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        # To a single value per channel PyTorch takes the mean, which keeps nothing;
+        # otherwise ``_adaptive_avg_pool`` keeps its input.
+        if all(size == 1 for size in self.output_shape(*inputs).spatial):
+            return ()
+        return keeps_inputs(0)
+
 
 class _AdaptiveMaxPool(_AdaptivePoolNd):
     __slots__ = ()
+
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        # The input and the int64 index of every output element's maximum.
+        return (*keeps_inputs(0), new_tensor(self.output_shape(*inputs).numel, dtype="int64"))
 
 
 @dataclass(frozen=True, slots=True, repr=False)
@@ -232,6 +244,12 @@ class Upsample(Layer):
     >>> Upsample(scale_factor=1.5, mode="linear").output_shape(Shape((8, 5)))
     Shape((8, 7))
     """
+
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        # Interpolation's backward reads only sizes; 'area' is an adaptive average pooling.
+        if self.mode == "area":
+            return None
+        return ()
 
     mirrors_torch = True
 
@@ -409,6 +427,7 @@ class _Shuffle(Layer):
     """
 
     __slots__ = ()
+    keeps = "nothing"  # a copy: its backward shuffles the gradient back
     mirrors_torch = True
     repr_positional = 1
     #: The factor's field name.

@@ -28,6 +28,9 @@ class Flatten(Layer):
     Shape((256,))
     """
 
+    keeps = "nothing"
+    stores = "reshape"  # a view of a dense input, else a copy
+
     mirrors_torch = True
 
     kind = "flatten"
@@ -81,6 +84,9 @@ class View(Layer):
     >>> View(-1, 256).describe()
     'x.view(-1, 256)'
     """
+
+    keeps = "nothing"
+    stores = "reshape"  # ``reshape`` copies a tensor that is not dense; ``view`` refuses it
 
     kind: ClassVar[str] = "view"
     method: ClassVar[str] = "view"
