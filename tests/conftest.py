@@ -25,7 +25,7 @@ settings.load_profile("ci" if os.environ.get("CI") == "true" else "dev")
 TORCH_MISSING = importlib.util.find_spec("torch") is None
 collect_ignore: list[str] = []
 if TORCH_MISSING and os.environ.get("CI") != "true":
-    collect_ignore += ["hookcount.py", "torchzoo.py"]
+    collect_ignore += ["hookcount.py", "torchtrain.py", "torchzoo.py"]
 
 
 def _doctest_imports_torch(item: pytest.Item) -> bool:

@@ -86,13 +86,18 @@ def measure(
             kept[storage._cdata] = storage.nbytes()
         return t
 
+    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        model(x)
+    # The products from a second step without the hooks: with them, autograd would not
+    # notice a kept tensor overwritten in place, and the backward would run where it fails.
     mapping = CORRECTED if corrected else {}
     with FlopCounterMode(display=False, custom_mapping=mapping) as forward:
-        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-            y = model(x)
+        y = model(x)
     with FlopCounterMode(display=False, custom_mapping=mapping) as backward:
         y.sum().backward()
-    return Step(forward.get_total_flops() // 2, backward.get_total_flops() // 2, sum(kept.values()))
+    return Step(
+        forward.get_total_flops() // 2, backward.get_total_flops() // 2, sum(kept.values())
+    )
 
 
 def symcnn_step(net: Any, batch: int, dtype: str = "float32") -> Step:

@@ -147,8 +147,9 @@ class Layer:
         """How the output is stored, for the training pass to share what views share.
 
         ``"new"``; ``"view"`` of input 0, its layout kept; ``"strided"``, a view of input 0
-        that is not contiguous (``permute``); or ``"reshape"``, a view of a contiguous
-        input and a new tensor otherwise.
+        that is not contiguous (``permute``); ``"reshape"``, a view of a contiguous input
+        and a new tensor otherwise; or ``"inplace"``, input 0 overwritten (``ReLU(inplace=
+        True)``), which PyTorch's backward refuses when an earlier layer keeps that input.
         """
         return self.stores
 

@@ -64,7 +64,7 @@ class _Elementwise(Layer):
         return bool(getattr(self, "inplace", False))
 
     def storage(self, *inputs: Shape) -> str:
-        return "view" if self._in_place() else self.stores
+        return "inplace" if self._in_place() else self.stores
 
     def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
         if self.copies_in_place and self._in_place():
@@ -196,7 +196,9 @@ class Dropout(_Elementwise):
             raise ShapeError(f"{self!r}: the probability p must lie in [0, 1]")
 
     def storage(self, *inputs: Shape) -> str:
-        return "view" if self.p == 0 or self._in_place() else "new"
+        if self.p == 0:
+            return "view"
+        return "inplace" if self._in_place() else "new"
 
     def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
         """Training keeps the scaled mask it multiplies by, in the model's dtype.

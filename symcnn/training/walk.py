@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import sympy
 
-from ..errors import UnsupportedLayerError
+from ..errors import ShapeError, UnsupportedLayerError
 from ..layers.autograd import Flow, Saved, itemsize
 from ..layers.base import derive
 from ..layers.input import Input
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Step", "walk"]
 
-_STORAGES = ("new", "view", "strided", "reshape")
+_STORAGES = ("new", "view", "strided", "reshape", "inplace")
 ZERO = sympy.Integer(0)
 
 
@@ -69,7 +69,7 @@ class _Storages:
         self.dtype = dtype
         self.size = itemsize("float", dtype)
         self.bytes: list[Bytes] = []
-        self.kept: set[int] = set()
+        self.kept: dict[int, str] = {}  # storage → the layer that keeps it first
 
     def fresh(
         self, per_sample: sympy.Expr, per_batch: sympy.Expr = ZERO, dtype: str = "float"
@@ -86,7 +86,14 @@ class _Storages:
             raise UnsupportedLayerError(f"{layer!r}: storage {kind!r} is none of {_STORAGES}")
         if kind != "new" and ins:
             source = ins[0]
-            if kind == "view":
+            if kind == "inplace" and source.storage in self.kept:
+                raise ShapeError(
+                    f"{layer!r} at layer {record.index} ({record.name}) runs in place on a "
+                    f"tensor that {self.kept[source.storage]} keeps for the backward pass: "
+                    "PyTorch's backward would fail (a variable needed for gradient "
+                    "computation has been modified by an inplace operation)"
+                )
+            if kind in ("view", "inplace"):
                 return _Tensor(source.storage, source.contiguous, needs)
             if kind == "strided":
                 return _Tensor(source.storage, False, needs)
@@ -94,7 +101,7 @@ class _Storages:
                 return _Tensor(source.storage, True, needs)
         return _Tensor(self.fresh(record.output_shape.numel), True, needs)
 
-    def keep(self, item: Saved, ins: list[_Tensor], out: _Tensor) -> Bytes | None:
+    def keep(self, item: Saved, ins: list[_Tensor], out: _Tensor, by: str) -> Bytes | None:
         """The bytes ``item`` adds to what is kept; None when its storage is kept already."""
         if item.source == "input":
             sid = ins[item.port].storage
@@ -104,7 +111,7 @@ class _Storages:
             sid = self.fresh(item.per_sample, item.per_batch, item.dtype)
         if sid in self.kept:
             return None
-        self.kept.add(sid)
+        self.kept[sid] = by
         return self.bytes[sid]
 
 
@@ -129,7 +136,8 @@ def walk(net: Network, dtype: str) -> Iterator[Step]:
             continue
         saved = _rule(record, "saved", flow)
         grads = _rule(record, "grad_products", flow)
-        kept = (storages.keep(item, ins, out) for item in saved)
+        by = f"{record.layer!r} at layer {record.index} ({record.name})"
+        kept = (storages.keep(item, ins, out, by) for item in saved)
         yield Step(record, True, grads[0].value, grads[1].value, tuple(b for b in kept if b))
 
 
