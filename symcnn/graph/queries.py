@@ -6,16 +6,16 @@ exposes each as a method.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import sympy
-from sympy.logic.boolalg import Boolean, BooleanAtom
+from sympy.logic.boolalg import Boolean
 
 from ..conventions import QUANTITIES, Quantity
-from ..errors import ShapeError, SolverError, SpecError, SymcnnError
+from ..errors import ShapeError, SolverError, SymcnnError
 from ..symbolic.guard import asking
+from ..symbolic.parse import requirement
 from ..symbolic.printing import text
 from ..validity.intsolve import largest_integer, smallest_integer
 from .record import LayerRecord
@@ -85,59 +85,6 @@ def _relations(
     relations = [*bound.constraints, *(r.subs(resolved) for r in wanted)]
     lower = 1 if x.is_positive else 0
     return x, relations, lower
-
-
-_COMPARISON = re.compile(r"(<=|>=|==|!=|<|>)")
-_RELATIONS = {
-    "<=": sympy.Le, ">=": sympy.Ge, "==": sympy.Eq, "!=": sympy.Ne, "<": sympy.Lt, ">": sympy.Gt
-}  # fmt: skip
-
-
-def requirement(item: Any, symbols: Iterable[sympy.Symbol]) -> Boolean:
-    """A relation to meet, given as a sympy relation or as text such as ``"n <= 512"``.
-
-    Text is read by the spec parser's whitelist (:func:`symcnn.symbolic.parse.parse_expression` on
-    each side of one comparison), never run; its names must be symbols of the network.
-
-    Examples
-    --------
-    >>> import symcnn as sc
-    >>> n = sc.symbols("n")
-    >>> requirement("2*n // 3 >= 7", [n])
-    floor(2*n/3) >= 7
-    >>> requirement("__import__('os')", [n])
-    Traceback (most recent call last):
-    ...
-    symcnn.errors.SpecError: a requirement is one comparison such as 'n <= 512' (got
-    "__import__('os')")
-    """
-    if isinstance(item, bool):
-        return sympy.true if item else sympy.false
-    if isinstance(item, (sympy.core.relational.Relational, BooleanAtom)):
-        return item
-    if not isinstance(item, str):
-        raise SymcnnError(
-            f"a requirement is a sympy relation such as net.products <= 10**9, or text such "
-            f"as 'n <= 512' (got {type(item).__name__} {item!r:.60})"
-        )
-    from ..symbolic.parse import parse_expression
-
-    parts = _COMPARISON.split(item)
-    if len(parts) != 3:
-        raise SpecError(f"a requirement is one comparison such as 'n <= 512' (got {item!r:.80})")
-    lhs, op, rhs = parts
-    left, right = parse_expression(lhs), parse_expression(rhs)
-    by_name = {str(s): s for s in symbols}
-    mapping = {}
-    for s in left.free_symbols | right.free_symbols:
-        if str(s) not in by_name:
-            known = ", ".join(sorted(by_name)) or "none"
-            raise SpecError(
-                f"the requirement {item!r:.80} names {s}, not a symbol of this network "
-                f"(its symbols: {known})"
-            )
-        mapping[s] = by_name[str(s)]
-    return _RELATIONS[op](left.xreplace(mapping), right.xreplace(mapping))
 
 
 def smallest(

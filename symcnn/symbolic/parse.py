@@ -19,11 +19,13 @@ import math
 import re
 import sys
 import unicodedata
-from typing import NoReturn
+from collections.abc import Iterable
+from typing import Any, NoReturn
 
 import sympy
+from sympy.logic.boolalg import Boolean, BooleanAtom
 
-from ..errors import SpecError
+from ..errors import SpecError, SymcnnError
 from .symbols import symbols
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "parse_assignments",
     "parse_expression",
     "parse_sizes",
+    "requirement",
 ]
 
 #: Longest text accepted, in characters (a 40-layer spec is about 1200).
@@ -428,3 +431,54 @@ class TextSource:
         symbol: sympy.Symbol = symbols(name)
         self.names[name] = symbol
         return symbol
+
+
+_COMPARISON = re.compile(r"(<=|>=|==|!=|<|>)")
+_RELATIONS = {
+    "<=": sympy.Le, ">=": sympy.Ge, "==": sympy.Eq, "!=": sympy.Ne, "<": sympy.Lt, ">": sympy.Gt
+}  # fmt: skip
+
+
+def requirement(item: Any, symbols: Iterable[sympy.Symbol]) -> Boolean:
+    """A relation to meet, given as a sympy relation or as text such as ``"n <= 512"``.
+
+    Text is read by the spec parser's whitelist (:func:`parse_expression` on
+    each side of one comparison), never run; its names must be symbols of the network.
+
+    Examples
+    --------
+    >>> import symcnn as sc
+    >>> n = sc.symbols("n")
+    >>> requirement("2*n // 3 >= 7", [n])
+    floor(2*n/3) >= 7
+    >>> requirement("__import__('os')", [n])
+    Traceback (most recent call last):
+    ...
+    symcnn.errors.SpecError: a requirement is one comparison such as 'n <= 512' (got
+    "__import__('os')")
+    """
+    if isinstance(item, bool):
+        return sympy.true if item else sympy.false
+    if isinstance(item, (sympy.core.relational.Relational, BooleanAtom)):
+        return item
+    if not isinstance(item, str):
+        raise SymcnnError(
+            f"a requirement is a sympy relation such as net.products <= 10**9, or text such "
+            f"as 'n <= 512' (got {type(item).__name__} {item!r:.60})"
+        )
+    parts = _COMPARISON.split(item)
+    if len(parts) != 3:
+        raise SpecError(f"a requirement is one comparison such as 'n <= 512' (got {item!r:.80})")
+    lhs, op, rhs = parts
+    left, right = parse_expression(lhs), parse_expression(rhs)
+    by_name = {str(s): s for s in symbols}
+    mapping = {}
+    for s in left.free_symbols | right.free_symbols:
+        if str(s) not in by_name:
+            known = ", ".join(sorted(by_name)) or "none"
+            raise SpecError(
+                f"the requirement {item!r:.80} names {s}, not a symbol of this network "
+                f"(its symbols: {known})"
+            )
+        mapping[s] = by_name[str(s)]
+    return _RELATIONS[op](left.xreplace(mapping), right.xreplace(mapping))

@@ -22,6 +22,7 @@ import sympy
 from ..errors import ShapeError
 from ..layers.autograd import DTYPES
 from ..layers.base import Layer, derive
+from ..symbolic.parse import requirement
 from ..symbolic.shape import as_size
 from ..symbolic.symbols import symbols
 from .memory import check_dtype, state_bytes
@@ -155,6 +156,73 @@ class Training:
             self.optimizer_bytes(optimizer, master_weights=master_weights),
             self.saved_bytes,
         )
+
+    # -- inverse questions ----------------------------------------------------------------
+    def largest_batch(
+        self,
+        budget: int,
+        optimizer: str = "adam",
+        *,
+        master_weights: bool = False,
+        at: Mapping[Any, Any] | None = None,
+    ) -> int:
+        """The largest batch whose training step fits ``budget`` bytes, at the sizes ``at``.
+
+        Exact: with every size fixed, :meth:`memory` is ``a·B + c`` in the batch size, so
+        the answer is ``⌊(budget − c)/a⌋``. Raises :class:`ShapeError` when even one sample
+        does not fit, or a size is left without a value.
+
+        Examples
+        --------
+        >>> import symcnn as sc
+        >>> n = sc.symbols("n")
+        >>> net = sc.Sequential(sc.Conv2d(3, 64, 3), sc.ReLU(), input_shape=(3, n, n))
+        >>> net.training().largest_batch(2**30, "sgd", at={n: 224})
+        81
+        """
+        if not isinstance(self.batch, sympy.Symbol):
+            raise ShapeError(f"the batch size is {self.batch} here: give training() a symbol")
+        fixed = self.subs(at or {})
+        left = fixed.network.free_symbols
+        if left:
+            names = ", ".join(sorted(map(str, left)))
+            raise ShapeError(f"largest_batch: give every size a value in at= ({names} missing)")
+        total = sympy.expand(fixed.memory(optimizer, master_weights=master_weights))
+        slope, base = total.coeff(self.batch), total.subs(self.batch, 0)
+        if slope + base > budget:
+            raise ShapeError(
+                f"even a batch of 1 needs {slope + base} bytes, more than the budget of {budget}"
+            )
+        return int((budget - base) // slope)
+
+    def _relations(self, fixed: Mapping[Any, Any] | None, require: Any) -> tuple[Any, ...]:
+        """The network with the batch size given and ``require`` with it substituted."""
+        rest = dict(fixed or {})
+        given = [rest.pop(k) for k in list(rest) if k in (self.batch, str(self.batch))]
+        value = {self.batch: as_size(given[-1], "batch")} if given else {}
+        if isinstance(self.batch, sympy.Symbol) and not value:
+            raise ShapeError(f"give the batch size {self.batch} a value in fixed=")
+        known = self.network.free_symbols | ({self.batch} - {None})
+        return rest, [requirement(r, known).subs(value) for r in require]
+
+    def smallest(self, x: Any, fixed: Mapping[Any, Any] | None = None, *, require: Any = ()) -> int:
+        """The smallest size ``x`` where the network is valid and ``require`` holds.
+
+        ``require`` holds relations in this step's quantities, such as
+        ``t.backward_products > 2 * t.forward_products``; ``fixed`` gives the other sizes
+        and the batch size.
+        """
+        rest, relations = self._relations(fixed, require)
+        return self.network.smallest(x, rest, require=relations)
+
+    def largest(self, x: Any, fixed: Mapping[Any, Any] | None = None, *, require: Any = ()) -> Any:
+        """The largest size ``x`` where the network is valid and ``require`` holds.
+
+        ``t.largest(n, {B: 32}, require=[t.memory("adam") <= 24 * 2**30])`` is the largest
+        input that trains at batch 32 in 24 GiB; ``sympy.oo`` when there is no largest.
+        """
+        rest, relations = self._relations(fixed, require)
+        return self.network.largest(x, rest, require=relations)
 
     # -- values -------------------------------------------------------------------------
     def subs(self, mapping: Mapping[Any, Any]) -> Training:
