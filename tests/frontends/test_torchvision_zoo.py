@@ -413,3 +413,46 @@ def test_torchvisions_multiscale_modules_agree(
     assert tuple(net.output_shape) == tuple(out.shape[1:])
     assert net.products == counter.get_total_flops() // 2
     assert net["attn"].layer.grid_q() == tuple(grid)
+
+
+def test_mvit_modules_called_otherwise_are_refused_naming_the_module():
+    mvit_module = require("torchvision.models.video.mvit")
+    nn = torch.nn
+
+    class Called(nn.Module):
+        def __init__(self, grid) -> None:
+            super().__init__()
+            self.pool, self.grid = mvit_module.Pool(nn.MaxPool3d(1), None), grid
+
+        def forward(self, x):
+            return self.pool(x, self.grid)[0]
+
+    class Twice(nn.Module):
+        def __init__(self, pool) -> None:
+            super().__init__()
+            self.pool = mvit_module.Pool(pool, None)
+
+        def forward(self, x):
+            y, grid = self.pool(x, (2, 4, 4))
+            return self.pool(y, grid)[0]
+
+    net = sc.from_torch(Twice(nn.MaxPool3d((1, 3, 3), (1, 2, 2), (0, 1, 1))).eval(), (33, 8))
+    assert net["pool"].output_shape == sc.Shape((9, 8))  # the 2×4×4 grid pooled to 2×2×2
+    assert net["pool:2"].output_shape == sc.Shape((3, 8))  # then to 2×1×1
+    with pytest.raises(sc.UnsupportedLayerError, match=r"module 'pool'.*\(x, thw\), thw the 3"):
+        sc.from_torch(Called((2, 4)).eval(), (9, 8))
+
+    class Attention(nn.Module):  # one attention, its parameters, called on two grids
+        def __init__(self) -> None:
+            super().__init__()
+            self.attn = mvit_module.MultiscaleAttention(
+                [2, 4, 4], 8, 8, 2, [], [], [], [], *[False] * 3
+            )
+
+        def forward(self, x):
+            return self.attn(self.attn(x, (2, 4, 4))[0][:, :9], (1, 2, 4))[0]
+
+    with pytest.raises(sc.UnsupportedLayerError, match=r"'attn'.*called again with other sizes"):
+        sc.from_torch(Attention().eval(), (33, 8))
+    with pytest.raises(sc.UnsupportedLayerError, match=r"module 'pool'.*its pool is AvgPool3d"):
+        sc.from_torch(Twice(nn.AvgPool3d((1, 3, 3), (1, 2, 2), (0, 1, 1))).eval(), (33, 8))

@@ -208,8 +208,8 @@ def call_module(
     """The value of a call of library module ``m`` in ``conv``'s walk: (tensor, sizes).
 
     ``conv`` is the :class:`~symcnn.frontends.torch.convert.Converter`. The layer depends on
-    the call's sizes as well as the module; a module called again must be called with the
-    same sizes (its parameters are counted once, with its layer).
+    the call's sizes as well as the module; a module with parameters called again must be
+    called with the same sizes (its parameters are counted once, with its layer).
     """
     where = f"module {node.target!r} ({type(m).__name__}) at node {node.name!r}"
     if kwargs or not args:
@@ -228,7 +228,9 @@ def call_module(
     if known is None:
         layer = conv._shared_with(node.target, m, layer)
         conv.layers_by_module[id(m)] = (layer,)
-    elif known != (layer,):
+    elif known == (layer,):
+        layer = known[0]  # the same object: its parameters are counted once
+    elif any(True for _ in m.parameters()):
         raise UnsupportedLayerError(
             f"{where} is called again with other sizes ({known[0]!r}, then {layer!r}); "
             "symcnn counts a module's parameters once, with one layer"
