@@ -37,6 +37,7 @@ __all__ = [
     "Sigmoid",
     "Softmax",
     "Softplus",
+    "StochasticDepth",
     "Tanh",
 ]
 
@@ -213,6 +214,42 @@ class Dropout(_Elementwise):
         if self.p == 1:
             return (new_tensor(per_batch=1),)
         return (new_tensor(inputs[0].numel),)
+
+
+@dataclass(frozen=True, slots=True, repr=False)
+class StochasticDepth(_Elementwise):
+    """torchvision's ``StochasticDepth(p, mode)``: a residual branch dropped at random.
+
+    The identity at inference. In training, ``mode="row"`` multiplies each sample by one
+    Bernoulli draw divided by ``1 - p``, ``mode="batch"`` the whole batch by one; the
+    product keeps that noise, one float per sample or one per batch (EfficientNet's and
+    ConvNeXt's blocks).
+
+    Examples
+    --------
+    >>> StochasticDepth(0.1, "row").describe()
+    "torchvision.ops.StochasticDepth(p=0.1, mode='row')"
+    """
+
+    p: float
+    mode: str = "row"
+
+    def __post_init__(self) -> None:
+        real(self, "p")
+        choice(self, "mode", ("row", "batch"))
+        if not 0 <= self.p <= 1:
+            raise ShapeError(f"{self!r}: the probability p must lie in [0, 1]")
+
+    def describe(self) -> str:
+        return f"torchvision.ops.StochasticDepth(p={self.p!r}, mode={self.mode!r})"
+
+    def storage(self, *inputs: Shape) -> str:
+        return "view" if self.p == 0 else "new"
+
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        if self.p == 0:
+            return ()
+        return (new_tensor(1) if self.mode == "row" else new_tensor(per_batch=1),)
 
 
 @dataclass(frozen=True, slots=True, repr=False)

@@ -396,14 +396,15 @@ def _pool_indices() -> Layer:
     raise UnsupportedLayerError("return_indices=True returns a tuple of tensors")
 
 
-def _stochastic_depth(p: Any, mode: Any, training: Any) -> None:
-    if training:  # pragma: no cover - from_torch traces in eval mode
-        raise UnsupportedLayerError("stochastic depth in training mode drops samples at random")
+def _stochastic_depth(p: Any, mode: Any, training: Any) -> Layer:
+    # The identity in eval mode, as from_torch traces; a layer of its own all the same, for
+    # what a training step keeps (symcnn/layers/elementwise.py).
+    return sl.StochasticDepth(p, mode)
 
 
 #: Functions of other libraries that torch.fx records as calls, by qualified name.
 BY_NAME: dict[str, Call] = {
-    # torchvision's StochasticDepth (EfficientNet, ConvNeXt): the identity in eval mode
+    # torchvision's StochasticDepth (EfficientNet, ConvNeXt)
     "torchvision.ops.stochastic_depth.stochastic_depth": Call(
         _sig("input, p, mode, training=True"), _stochastic_depth
     ),
