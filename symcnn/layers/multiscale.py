@@ -279,7 +279,8 @@ class MultiscaleAttention(Layer):
         grid = "×".join(map(str, self.thw))
         pooled = "×".join(map(str, self.grid_q()))
         v2 = ", relative positions" if self.rel_pos is not None else ""
-        return f"multiscale attention, {self.num_heads} heads, grid {grid} → {pooled}{v2}"
+        heads = f"{self.num_heads} head" + ("" if self.num_heads == 1 else "s")
+        return f"multiscale attention, {heads}, grid {grid} → {pooled}{v2}"
 
 
 @dataclass(frozen=True, slots=True, repr=False)

@@ -150,7 +150,7 @@ def test_mvit_v1_b_first_block_formulas():
     )
     assert net.bias_adds == 25089 * 4 * 96
     assert net.elementwise == 25089 * 96 + 2 * 393 * 96
-    assert layer.describe() == "multiscale attention, 1 heads, grid 8×56×56 → 8×56×56"
+    assert layer.describe() == "multiscale attention, 1 head, grid 8×56×56 → 8×56×56"
 
 
 def test_symbolic_grid_formulas_and_pooled_queries():
