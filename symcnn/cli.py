@@ -36,6 +36,7 @@ from .frontends.spec import layer_names, parse_assignments, parse_sizes, parse_s
 from .graph.network import Network
 from .symbolic.guard import asking
 from .symbolic.printing import text
+from .training.memory import FLOAT_DTYPES, OPTIMIZERS
 from .validity.intsolve import largest_integer, smallest_integer
 
 __all__ = ["FORMATS", "QUANTITIES", "main"]
@@ -219,6 +220,30 @@ def _parser() -> argparse.ArgumentParser:
         help="a name column with each layer's node name (text, markdown and latex; "
         "default: shown for torch modules, whose names are their attribute paths)",
     )
+    table.add_argument(
+        "--training",
+        action="store_true",
+        help="a training step instead: per layer the forward and backward products and the "
+        "bytes autograd keeps, per batch (see --batch, --dtype, --memory)",
+    )
+    table.add_argument(
+        "--batch", type=int, metavar="N", help="the batch size of --training (default: symbol B)"
+    )
+    table.add_argument(
+        "--dtype",
+        choices=FLOAT_DTYPES,
+        default="float32",
+        help="the model's dtype for --training (default: float32)",
+    )
+    table.add_argument(
+        "--memory",
+        nargs="?",
+        const="adam",
+        choices=tuple(OPTIMIZERS),
+        metavar="OPTIMIZER",
+        help="with --training, the step's memory part by part, for OPTIMIZER (one of "
+        f"{', '.join(OPTIMIZERS)}; default adam)",
+    )
     table.set_defaults(run=_run_table)
 
     formula = commands.add_parser(
@@ -268,6 +293,8 @@ def _run_table(args: argparse.Namespace) -> str:
             "the names)",
             2,
         )
+    if args.training or args.batch is not None or args.memory is not None:
+        return _training_table(args, net, at)
     names = args.names
     if fmt == "latex":
         from .export.latex import to_latex
@@ -293,6 +320,22 @@ def _run_table(args: argparse.Namespace) -> str:
     if args.symbolic:
         return render(net, at=at, names=names)
     return render(net.subs(at) if at else net, names=names)
+
+
+def _training_table(args: argparse.Namespace, net: Network, at: dict[str, int]) -> str:
+    """``table --training``: the training step's table, at ``at`` and the batch size."""
+    from .export.training import training_table
+
+    if not args.training:
+        raise _CommandError("--batch and --memory apply to --training tables", 2)
+    if args.symbolic or args.fragment or args.names is not None:
+        raise _CommandError("--symbolic, --fragment and --names apply to the layer table", 2)
+    if args.batch is not None and args.batch < 1:
+        raise _CommandError(f"--batch must be a positive integer (got {args.batch})", 2)
+    step = net.training(batch=args.batch, dtype=args.dtype)
+    if at:
+        step = step.subs(at)
+    return training_table(step, args.format, memory=args.memory)
 
 
 def _run_formula(args: argparse.Namespace) -> str:

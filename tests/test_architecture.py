@@ -29,8 +29,9 @@ ORDER = (
     "__init__",
 )
 
-#: The one place an import points up, on call: a network prints itself as a table.
-DISPLAY = {("symcnn.graph.network", "symcnn.export")}
+#: The places an import points up, on call: a network or a training step prints itself as a
+#: table.
+DISPLAY = {("symcnn.graph.network", "symcnn.export"), ("symcnn.training.result", "symcnn.export")}
 
 
 def _modules() -> list[tuple[str, Path]]:

@@ -235,6 +235,23 @@ class Training:
         network = self.network.subs(rest) if rest else self.network
         return Training(network, batch, self.dtype)
 
+    # -- display ------------------------------------------------------------------------
+    def table(self, fmt: str = "text", *, memory: str | None = None) -> str:
+        """This step as a table in ``fmt`` (text, markdown, latex, csv or json).
+
+        With ``memory`` (an optimizer's name) the memory follows, part by part
+        (:func:`symcnn.export.training.training_table`).
+        """
+        from ..export.training import training_table
+
+        return training_table(self, fmt, memory=memory)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def _repr_markdown_(self) -> str:
+        return self.table("markdown")
+
     def __repr__(self) -> str:
         return f"Training(batch={self.batch}, dtype={self.dtype!r}, layers={len(self._layers)})"
 

@@ -173,23 +173,29 @@ def test_a_bare_layer_name_is_a_spec(capsys):
         (["--quantity", "products", "--at", "n=28,k=5"], "products = 1333200"),
         (["--quantity", "params"], "params = 2080·k² + 53506"),
         (["--quantity", "params", "--format", "sympy"], "2080*k**2 + 53506"),
-        (["--quantity", "params", "--format", "latex"],
-         "\\text{params} = 2080 \\cdot k^{2} + 53506"),  # fmt: skip
+        (
+            ["--quantity", "params", "--format", "latex"],
+            "\\text{params} = 2080 \\cdot k^{2} + 53506",
+        ),  # fmt: skip
         (["--quantity", "output"], "output = 10"),
         (["--quantity", "output", "--format", "sympy"], "(10,)"),
         (["--quantity", "output", "--format", "latex"], "\\text{output} = 10"),
         (["--quantity", "bias_adds", "--at", "n=28,k=5"], "bias_adds = 19666"),
-        (["--quantity", "bias_adds", "--at", "n=28,k=5", "--format", "latex"],
-         "\\text{bias\\_adds} = 19666"),  # fmt: skip
+        (
+            ["--quantity", "bias_adds", "--at", "n=28,k=5", "--format", "latex"],
+            "\\text{bias\\_adds} = 19666",
+        ),  # fmt: skip
         # the conventions of other tools: products + 19666 bias additions, twice the products
         (["--quantity", "mult-adds", "--at", "n=28,k=5"], "mult-adds = 1352866"),
         (["--quantity", "flops", "--at", "n=28,k=5"], "flops = 2666400"),
         (["--quantity", "flops+bias", "--at", "n=28,k=5"], "flops+bias = 2686066"),
         # a partial point: the constant leads a sum that would open with a minus
         (["--quantity", "params", "--at", "k=5"], "params = 105506"),
-        (["--quantity", "output_elements", "--at", "n=28"],
-         "output_elements = 32·(29 - k)² + 64·(⌊(29 - k)/3⌋ - k + 1)² + 128·⌊(16 - 2·k)/3⌋² "
-         "+ 64·⌊(29 - k)/3⌋² + 666"),  # fmt: skip
+        (
+            ["--quantity", "output_elements", "--at", "n=28"],
+            "output_elements = 32·(29 - k)² + 64·(⌊(29 - k)/3⌋ - k + 1)² + 128·⌊(16 - 2·k)/3⌋² "
+            "+ 64·⌊(29 - k)/3⌋² + 666",
+        ),  # fmt: skip
     ],
 )
 def test_formula(capsys, args, expected):
@@ -438,3 +444,34 @@ def test_python_m_symcnn_loads_a_file_model(model_file):
                            cwd=model_file.parent)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "8×3×3" in done.stdout and "8·(3²+1) = 80" in done.stdout
+
+
+# -- table --training ----------------------------------------------------------------------
+def test_training_table_with_batch_and_memory(capsys):
+    assert main(["table", "--training", "--batch", "32", "--memory"]) == 0
+    out = capsys.readouterr().out
+    assert "forward products" in out and "backward products" in out and "saved bytes" in out
+    lines = out.splitlines()
+    assert lines[-7].split()[1:] == ["42662400", "70579200", "3501056"]
+    assert lines[-1].split()[-1] == "5189152" and "optimizer state (adam)" in out
+
+
+def test_training_table_keeps_the_batch_symbolic_and_takes_a_dtype(capsys):
+    assert main(["table", "--training", "--dtype", "bfloat16", "--format", "csv"]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == "index,layer,forward_products,backward_products,saved_bytes"
+    assert "1568·B" in out  # the 28×28 image in bfloat16, kept by the first convolution
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["table", "--batch", "3"], "--batch and --memory apply to --training"),
+        (["table", "--training", "--symbolic"], "apply to the layer table"),
+        (["table", "--training", "--batch", "0"], "--batch must be a positive integer"),
+        (["table", "--training", "--memory", "lion"], "invalid choice"),
+    ],
+)
+def test_training_table_mistakes(capsys, argv, message):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err

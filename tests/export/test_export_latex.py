@@ -204,7 +204,7 @@ def test_latex_totals(seed_net):
 
 
 # -- real pdflatex: every standalone variant, one document, one run ----------------------
-PAGES = ("seed28", "symbolic", "both", "escaped", "design")
+PAGES = ("seed28", "symbolic", "both", "escaped", "design", "training")
 
 
 @pytest.fixture(scope="module")
@@ -231,6 +231,7 @@ def compiled(tmp_path_factory):
             standalone=True,
             label="tab:design",
         ),
+        seed.subs({n: 28, k: 5}).training(batch=32).table("latex", memory="adam"),
     ]
     preamble, _, _ = documents[0].partition("\\begin{document}")
     bodies = []
@@ -294,3 +295,6 @@ def test_pdflatex_compiles_the_other_variants(compiled):
     assert "50% of a_b & c #1 {x} ~ ^ \\" in pages["escaped"]
     assert "a_b&c%" in pages["escaped"]
     assert "12800" in pages["design"]
+    training = pages["training"]
+    for number in ("42662400", "70579200", "3501056", "5189152", "training memory"):
+        assert number in training
