@@ -237,7 +237,7 @@ class Training:
 
     # -- display ------------------------------------------------------------------------
     def table(self, fmt: str = "text", *, memory: str | None = None) -> str:
-        """This step as a table in ``fmt`` (text, markdown, latex, csv or json).
+        """The step as a table in ``fmt`` (text, markdown, latex, csv or json).
 
         With ``memory`` (an optimizer's name) the memory follows, part by part
         (:func:`symcnn.export.training.training_table`).
