@@ -37,6 +37,7 @@ from .symbolic.sizes import (
     same_padding,
 )
 from .symbolic.symbols import symbols
+from .training import Training, TrainingLayer
 from .validity.condition import Condition
 
 if TYPE_CHECKING:
@@ -110,6 +111,8 @@ __all__ = [
     "SpecError",
     "SymcnnError",
     "Tensor",
+    "Training",
+    "TrainingLayer",
     "UnsupportedLayerError",
     "adaptive_windows",
     "as_size",

@@ -16,6 +16,7 @@ from .layers import (
     GELU,
     AdaptiveAvgPool2d,
     Add,
+    BatchNorm2d,
     Concat,
     Conv2d,
     Flatten,
@@ -40,7 +41,7 @@ from .layers import (
 from .symbolic.canonical import canonical, floor_div
 from .symbolic.symbols import symbols
 
-__all__ = ["lenet", "swin", "vit"]
+__all__ = ["lenet", "resnet50", "swin", "vit"]
 
 
 def lenet(n: Any = None, k: Any = None, *, lazy: bool = False) -> Network:
@@ -192,3 +193,50 @@ def swin(
     x = Permute(0, 3, 1, 2)(LayerNorm(dim)(x))  # channels first for the pooling
     x = Flatten()(AdaptiveAvgPool2d(1)(x))
     return Network(image, Linear(dim, classes)(x))
+
+
+def resnet50(
+    H: Any = None,  # noqa: N803 - the image height, as the formulas write it
+    W: Any = None,  # noqa: N803
+    *,
+    layers: tuple[int, ...] = (3, 4, 6, 3),
+    classes: int = 1000,
+) -> Network:
+    """ResNet-50 on 3×H×W images, as torchvision builds it (bottlenecks, stride on the 3×3).
+
+    A 7×7 stride-2 stem and a 3×3 stride-2 max pooling, four stages of bottleneck blocks
+    (1×1, 3×3, 1×1 convolutions, each with BatchNorm, ReLU in place, and a residual; the
+    first block of a stage projects the residual by a strided 1×1 convolution), global
+    average pooling and the classifier. ``layers`` gives the blocks per stage: (3, 4, 23, 3)
+    is ResNet-101. Its training step in closed form is :meth:`Network.training`.
+
+    Examples
+    --------
+    >>> net = resnet50()
+    >>> at_224 = net.subs({"H": 224, "W": 224})
+    >>> at_224.params, at_224.products
+    (25557032, 4089184256)
+    """
+    height = symbols("H") if H is None else H
+    width = symbols("W") if W is None else W
+    image = Input((3, height, width))
+
+    def unit(x: Any, c_in: int, c_out: int, kernel: int, stride: int = 1) -> Any:
+        conv = Conv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2, bias=False)
+        return BatchNorm2d(c_out)(conv(x))
+
+    x = ReLU(inplace=True)(unit(image, 3, 64, 7, 2))
+    x = MaxPool2d(3, stride=2, padding=1)(x)
+    c_in = 64
+    for stage, blocks in enumerate(layers):
+        planes = 64 * 2**stage
+        for block in range(blocks):
+            stride = 2 if stage > 0 and block == 0 else 1
+            y = ReLU(inplace=True)(unit(x, c_in, planes, 1))
+            y = ReLU(inplace=True)(unit(y, planes, planes, 3, stride))
+            y = unit(y, planes, 4 * planes, 1)
+            skip = unit(x, c_in, 4 * planes, 1, stride) if block == 0 else x
+            x = ReLU(inplace=True)(Add()(y, skip))
+            c_in = 4 * planes
+    x = Flatten()(AdaptiveAvgPool2d(1)(x))
+    return Network(image, Linear(c_in, classes)(x))
