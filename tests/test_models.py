@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 import sympy
 
 import symcnn as sc
-from symcnn.models import swin, vit
+from symcnn.models import resnet50, swin, vit
+
+from conftest import require
 
 H, W = sc.symbols("H W")
 
@@ -59,3 +62,27 @@ def test_a_smaller_swin_counts_each_stage():
     mlp = 16 * 12 * 2 * 8 * 32 + 8 * 6 * 2 * 16 * 64
     merging = 8 * 6 * 32 * 16
     assert net.products == patches + attention + mlp + merging + 16 * 10 == 491680
+
+
+def test_resnet50_domain_and_leading_terms():
+    net = resnet50()
+    assert net.min_input("H", {"W": 224}) == 1  # ⌈H/32⌉ windows: every size runs
+    t = net.training()
+    h, w = sc.symbols("H W")
+    assert net.leading_term("products", "H") == 81456 * h * w + 1066032 * h
+    assert t.largest_batch(24 * 2**30, "adam", at={"H": 224, "W": 224}) == 295
+
+
+@pytest.mark.torch
+def test_resnet50_equals_torchvisions_forward_and_training_step():
+    require("torch")
+    zoo = require("torchzoo")
+    torchtrain = require("torchtrain")
+    model = zoo.resnet50()
+    t = resnet50().training()
+    for h, w, b in [(224, 224, 2), (97, 130, 3), (33, 40, 2)]:
+        at = t.subs({"B": b, "H": h, "W": w})
+        assert at.network.params == sum(p.numel() for p in model.parameters())
+        ref = torchtrain.measure(model, (b, 3, h, w))
+        got = (int(at.forward_products), int(at.backward_products), int(at.saved_bytes))
+        assert got == (ref.forward, ref.backward, ref.saved), (h, w, b)

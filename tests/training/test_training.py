@@ -13,6 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import symcnn as sc
+from symcnn.strategies import branching_networks, symbolic_networks
 
 B, N, K = sc.symbols("B n k")
 
@@ -179,3 +180,31 @@ def test_a_deep_chain_derives():
     assert sympy.expand(t.backward_products - B * (4 + 8 * 499) * N**2) == 0
     # the image and each ReLU's output, which the next convolution keeps as its input
     assert t.subs({B: 2, N: 3}).saved_bytes == 2 * 4 * (2 * 9) * 501
+
+
+# -- fuzzing: drawn networks, symbolic and branching -----------------------------------------
+@given(symbolic_networks(symbolic_kernels=True, max_layers=6), st.integers(1, 10**4))
+def test_symbolic_step_substitutes_to_the_concrete_step(drawn, batch):
+    """The formulas at a point equal the step derived for the network at that point."""
+    net, point = drawn
+    t = net.training(batch=B)
+    at = t.subs({**point, B: batch})
+    concrete = net.subs(point).training(batch=batch)
+    for quantity in ("forward_products", "backward_products", "saved_bytes"):
+        value = getattr(at, quantity)
+        assert isinstance(value, sympy.Integer) and value >= 0, quantity
+        assert value == getattr(concrete, quantity), quantity
+    assert at.memory("adamw") == concrete.memory("adamw")
+    rows = sympy.Add(*(r.saved_bytes for r in t.layers))
+    assert sympy.expand(rows - t.saved_bytes) == 0
+
+
+@given(branching_networks())
+def test_branching_steps_count_each_kept_tensor_once(net):
+    t = net.training(batch=3)
+    kept = sympy.Add(*(r.saved_bytes for r in t.layers))
+    assert kept == t.saved_bytes
+    # each storage is counted once: the image, each output (4 bytes an element), and what a
+    # layer makes of its own (int64 indices, statistics) at most 12 bytes an output element
+    outputs = sympy.Add(*(r.output_elements for r in net.layers))
+    assert t.saved_bytes <= 3 * (4 * net.input_shape.numel + 16 * outputs) + 8 * outputs
