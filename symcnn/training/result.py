@@ -66,10 +66,10 @@ class Training:
     >>> net = sc.Sequential(sc.Conv2d(1, 8, 3), sc.ReLU(), sc.Flatten(),
     ...                     sc.Linear(8 * (n - 2) ** 2, 10), input_shape=(1, n, n))
     >>> t = net.training(batch=B)
-    >>> t.backward_products  # the image needs no gradient: the first layer's weights only
-    B*(152*(n - 2)**2)
+    >>> t.backward_products  # the conv's weights only (the image needs no gradient); Linear's
+    232*B*(n - 2)**2
     >>> t.saved_bytes  # the image, ReLU's output (which Linear keeps too, through Flatten)
-    4*B*n**2 + 32*B*(n - 2)**2
+    B*(4*n**2 + 32*(n - 2)**2)
     """
 
     __slots__ = ("_backward", "_layers", "_saved", "batch", "dtype", "network")
@@ -182,12 +182,17 @@ class Training:
         """
         if not isinstance(self.batch, sympy.Symbol):
             raise ShapeError(f"the batch size is {self.batch} here: give training() a symbol")
-        fixed = self.subs(at or {})
-        left = fixed.network.free_symbols
+        net = self.network
+        point = net._resolve(at or {})
+        left = net.free_symbols - set(point)
         if left:
             names = ", ".join(sorted(map(str, left)))
             raise ShapeError(f"largest_batch: give every size a value in at= ({names} missing)")
-        total = sympy.expand(fixed.memory(optimizer, master_weights=master_weights))
+        problem = net.violation(point)
+        if problem is not None:
+            raise ShapeError(problem)
+        memory = self.memory(optimizer, master_weights=master_weights)
+        total = sympy.expand(memory.xreplace(point))
         slope, base = total.coeff(self.batch), total.subs(self.batch, 0)
         if slope + base > budget:
             raise ShapeError(
