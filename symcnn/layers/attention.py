@@ -10,7 +10,8 @@ import sympy
 from ..symbolic.derivation import Derivation, product, total
 from ..symbolic.shape import Shape, as_size
 from ..validity.condition import Condition, divides, equal
-from .base import Field, Layer, positive, real
+from .autograd import Flow, Saved, keeps_inputs, new_tensor
+from .base import Field, Layer, positive, real, refuse
 
 __all__ = ["MultiheadAttention"]
 
@@ -21,7 +22,9 @@ class MultiheadAttention(Layer):
 
     Shapes are per sample, as everywhere in symcnn: with ``batch_first=False`` torch's
     query is (L, N, E), whose sample is still (L, E). The three inputs are taken in
-    torch's order; self-attention feeds one tensor three times.
+    torch's order; self-attention feeds one tensor three times. ``need_weights`` is the
+    call's option (torch's default True), which :func:`~symcnn.from_torch` reads off the
+    call: it changes none of the counts but what a training step keeps (:meth:`saved`).
 
     Notes
     -----
@@ -63,6 +66,7 @@ class MultiheadAttention(Layer):
     kdim: Any = None
     vdim: Any = None
     batch_first: bool = False
+    need_weights: bool = True
 
     def __post_init__(self) -> None:
         self._set("embed_dim", as_size(self.embed_dim, "embed_dim"))
@@ -71,6 +75,8 @@ class MultiheadAttention(Layer):
             if getattr(self, name) is not None:
                 self._set(name, as_size(getattr(self, name), name))
         real(self, "dropout")
+        if not isinstance(self.need_weights, bool):
+            refuse(self, "need_weights", "must be True or False", self.need_weights)
         self._validate()
 
     @property
@@ -174,3 +180,77 @@ class MultiheadAttention(Layer):
 
     def receptive(self, field: Field, jump: Field) -> tuple[Field | None, Field | None]:
         return None, None
+
+    # -- training ------------------------------------------------------------------------
+    def _self_attention(self, flow: Flow, inputs: tuple[Shape, ...]) -> bool:
+        """Whether the rules below apply: self-attention, no extra keys, no dropout.
+
+        torch's ``F.multi_head_attention_forward`` projects ``query is key is value`` with
+        one packed linear layer and other inputs with two or three: what it keeps differs,
+        and symcnn's flow tells equal shapes, not one tensor. Only the self-attention
+        case (equal shapes and flows, ``kdim = vdim = embed_dim``) is derived; a dropout
+        (its mask) and ``add_bias_kv``, ``add_zero_attn`` (new keys) are not.
+        """
+        q, k, v = inputs
+        e = self.embed_dim
+        return (
+            tuple(q) == tuple(k) == tuple(v)
+            and self.key_dim == e
+            and self.value_dim == e
+            and len(set(flow.needs)) == 1
+            and len(set(flow.contiguous)) == 1
+            and not self.dropout
+            and not self.add_bias_kv
+            and not self.add_zero_attn
+        )
+
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        r"""What ``F.multi_head_attention_forward`` keeps in training, on the meta device.
+
+        Per sample, L tokens of E features, h heads (torch 2.13, 2.14 with
+        ``saved_tensors_hooks``): the input of the packed projection, L·E (with
+        ``batch_first`` torch transposes (N, L, E) to (L, N, E), and the linear layer
+        copies that view: a new tensor, the input itself only when N = 1); the packed
+        projection's output, 3·L·E, kept through the views of k and v into it; the
+        softmax's result, h·L²; the input of the output projection, L·E. With
+        ``need_weights=False`` torch calls ``scaled_dot_product_attention``, whose math
+        path (the meta device's; fused CPU and CUDA kernels keep q, k, v, the output and
+        the log-sum-exp) keeps q and k scaled, L·E each; with ``need_weights=True`` it
+        multiplies q scaled (L·E) by a view of k itself. None outside
+        :meth:`_self_attention`.
+        """
+        if not self._self_attention(flow, inputs):
+            return None
+        q = inputs[0]
+        tokens = q[0] * self.embed_dim
+        if self.batch_first or not flow.contiguous[0]:
+            projected: tuple[Saved, ...] = (new_tensor(tokens),)
+        else:
+            projected = keeps_inputs(0)
+        scaled = 1 if self.need_weights else 2
+        return (
+            *projected,
+            new_tensor(3 * tokens),
+            new_tensor(scaled * tokens),
+            new_tensor(self.num_heads * q[0] ** 2),
+            new_tensor(tokens),
+        )
+
+    def grad_products(self, flow: Flow, *inputs: Shape) -> tuple[Derivation, Derivation] | None:
+        r"""Backward products per sample, as ``FlopCounterMode`` counts torch's backward.
+
+        Weights: the packed projection's gradient :math:`3 L E^2` and the output
+        projection's :math:`L E^2`. Inputs: each attention product's two operands,
+        :math:`4 L^2 E` (the scores' q and k, the weighted sum's weights and v), the
+        output projection's input :math:`L E^2`, and the packed projection's input
+        :math:`3 L E^2` when the input needs a gradient. None outside
+        :meth:`_self_attention`.
+        """
+        if not self._self_attention(flow, inputs):
+            return None
+        length, e = inputs[0][0], self.embed_dim
+        packed = product(length, e, 3, e)
+        own = product(length, e, e)
+        attention = product(4, length, length, e)
+        grads = total(packed, own, attention) if flow.needs[0] else total(own, attention)
+        return grads, total(packed, own)

@@ -67,7 +67,9 @@ def test_vit_encoder_block_is_exact(need_weights):
     assert net.output_shape == sc.Shape((length, E))
     assert net.params == sum(p.numel() for p in block.parameters())
     layer = net["self_attention"].layer
-    assert layer == sc.MultiheadAttention(E, HEADS, dropout=0.1, batch_first=True)
+    assert layer == sc.MultiheadAttention(
+        E, HEADS, dropout=0.1, batch_first=True, need_weights=need_weights
+    )
     for n in (3, 7):
         products = net.products.subs(length, n)
         attention = 2 * n * n * E  # Q·Kᵀ and weights·V

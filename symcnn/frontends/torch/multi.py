@@ -9,6 +9,7 @@ symcnn knows (``attn_mask=None``, ``need_weights=True`` or False, ...).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -144,6 +145,8 @@ def module_call(
         conv.layers_by_module[id(m)] = (layer,)
     else:
         (layer,) = known
+    if kind is MultiheadAttention:  # a call option that changes what training keeps
+        layer = dataclasses.replace(layer, need_weights=options.get("need_weights", True))
     name = conv._call_name(node.target)
     value = conv._add(node, name, layer, inputs)
     conv._check_params(node, m, layer, [name], recurse=True)
