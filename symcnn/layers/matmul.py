@@ -323,6 +323,61 @@ class Einsum(_Product):
         kept, contracted = self._kept(inputs)
         return ZERO if contracted else product(*(size_of[ch] for ch in kept))
 
+    def _batched(self, inputs: tuple[Shape, ...]) -> bool:
+        """Whether torch runs this product as one ``bmm`` on views of dense operands.
+
+        torch's ``sumproduct_pair`` permutes each operand to (letters of both kept in the
+        output, letters of its own, contracted letters) for the left one and (both,
+        contracted, own) for the right one, and reshapes it to three axes: a view when the
+        operand is dense and its letters already lie in runs in that order (the
+        contracted run may come before or after its own: ``bmm`` takes either
+        transposition), a copy otherwise. Derived here: those runs, no ``...``, no
+        contracted letter of size 1 (torch squeezes it), none summed within one operand,
+        something contracted.
+        """
+        size_of, expanded, out = self._letters(inputs)
+        terms, _ = self._parsed()
+        a, b = (set(t) for t in expanded)
+        if any(_DOTS in t for t in terms) or any(size_of[ch] == 1 for ch in (a & b) - set(out)):
+            return False
+        if (a ^ b) - set(out) or not self._kept(inputs)[1]:
+            return False
+        order = {ch: i for i, ch in enumerate(out + "".join(sorted((a & b) - set(out))))}
+        for term, other in ((expanded[0], b), (expanded[1], a)):
+            both = sorted(set(term) & other & set(out), key=order.__getitem__)
+            own = sorted(set(term) - other, key=order.__getitem__)
+            summed = sorted((set(term) & other) - set(out), key=order.__getitem__)
+            runs = ("".join(both + own + summed), "".join(both + summed + own))
+            if term not in runs:
+                return False
+        return True
+
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        """Each operand, kept for the other's gradient, as the ``bmm`` reads it.
+
+        The operands of the product torch makes (:meth:`_batched`): the very input when it
+        is dense, a copy of its entries otherwise (MaxViT's q, a permuted slice of the
+        packed projection). The same on the meta device and the CPU. None for the other
+        equations (a permutation, a sum within one operand, a broadcast), not derived.
+        """
+        if not self._batched(inputs):
+            return None
+        kept: list[Saved] = []
+        for port, other in ((0, 1), (1, 0)):
+            if not flow.needs[other]:
+                continue
+            if flow.contiguous[port]:
+                kept.extend(keeps_inputs(port))
+            else:
+                kept.append(new_tensor(inputs[port].numel))
+        return tuple(kept)
+
+    def grad_products(self, flow: Flow, *inputs: Shape) -> tuple[Derivation, Derivation] | None:
+        """One ``bmm`` as large as the forward's per operand that needs a gradient."""
+        if not self._batched(inputs):
+            return None
+        return product(sum(flow.needs), self.products(*inputs).value), ZERO
+
     def describe(self) -> str:
         return f"torch.einsum({self.equation!r}, ...)"
 

@@ -32,7 +32,8 @@ from typing import Any
 import sympy
 
 from ...errors import UnsupportedLayerError
-from ...layers.base import Field, Layer
+from ...layers.autograd import Flow, Saved
+from ...layers.base import Field, Layer, derive
 from ...symbolic.derivation import Derivation, product, total
 from ...symbolic.shape import Shape
 from ...validity.condition import Condition
@@ -259,6 +260,27 @@ class Reads(Layer):
     def receptive(self, field: Field, jump: Field) -> tuple[Field | None, Field | None]:
         """The wrapped layer's."""
         return self.layer.receptive(field, jump)
+
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        """The wrapped layer's, when computing the weights multiplies nothing.
+
+        Weights read or gathered from a module's tensors (MaxViT's relative position bias,
+        ``table[index]``) keep only the index, a buffer. Weights that are products of
+        tensors keep those tensors and cost a backward product: not derived (None).
+        """
+        if self.computing:
+            return None
+        return derive(self.layer, "saved", (flow, *inputs))  # type: ignore[arg-type]
+
+    def grad_products(self, flow: Flow, *inputs: Shape) -> tuple[Derivation, Derivation] | None:
+        """The wrapped layer's, when computing the weights multiplies nothing (:meth:`saved`)."""
+        if self.computing:
+            return None
+        return derive(self.layer, "grad_products", (flow, *inputs))  # type: ignore[arg-type]
+
+    def storage(self, *inputs: Shape) -> str:
+        """The wrapped layer's."""
+        return derive(self.layer, "storage", inputs)
 
     def substituted(self, mapping: Mapping[Any, Any]) -> Reads:
         """The wrapped layer substituted; the counts are numbers."""
