@@ -19,6 +19,7 @@ from ..symbolic.canonical import canonical
 from ..symbolic.derivation import Derivation, product, total
 from ..symbolic.shape import Shape, as_size
 from ..validity.condition import Condition, at_least, divides, equal
+from .autograd import Flow, Saved, new_tensor
 from .base import Field, Layer, flag, positive, real, refuse, tuple_of
 
 __all__ = ["ShiftedWindowAttention"]
@@ -197,6 +198,64 @@ class ShiftedWindowAttention(Layer):
 
     def receptive(self, field: Field, jump: Field) -> tuple[Field | None, Field | None]:
         return None, None
+
+    # -- training ------------------------------------------------------------------------
+    def _trains(self) -> bool:
+        """Whether the training rules are derived: version 1 (2-d or 3-d), no dropout.
+
+        Swin V2 computes its bias table with an MLP once per forward pass, whatever the
+        batch: its products forward and backward have a part per batch, which symcnn's
+        training pass (products per sample times the batch) does not hold yet. A dropout
+        keeps its mask, not derived either.
+        """
+        return self.version == 1 and not self.attention_dropout and not self.dropout
+
+    def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
+        r"""What torchvision's ``shifted_window_attention`` (2-d, 3-d) keeps in training.
+
+        Per sample, N windows of T tokens, C channels, h heads (torch 2.13, 2.14 with
+        ``saved_tensors_hooks``, meta device and CPU alike): the windows the q, k, v
+        projection reads, N·T·C (a copy: the permute that partitions them is not a view);
+        the operands of ``q @ kᵀ``, q scaled and k, copied as ``matmul`` folds their
+        heads into its batch, N·T·C each; the softmax's result, N·h·T²; v, copied the
+        same way, N·T·C; the input of the output projection, N·T·C: 5·N·T·C + N·h·T².
+        A video window that shrinks to a smaller input (``adapt_window``) gathers its bias
+        with a copied int64 index, T² entries once per batch.
+
+        Exact for a batch of more than one window: with one sample of one window (a map
+        no larger than the window, batch 1) torch's k and v are views of the packed
+        projection, 3·N·T·C kept instead of 2·N·T·C, which a count per sample cannot say.
+        None where :meth:`_trains` is false.
+        """
+        if not self._trains():
+            return None
+        count, tokens = self.windows(inputs[0])
+        c = self.dim
+        kept = [new_tensor(5 * count * tokens * c + count * self.num_heads * tokens**2)]
+        if self.adapt_window:
+            full = sympy.Mul(*self.window_size)
+            index = sympy.Piecewise((tokens**2, sympy.Lt(tokens, full)), (0, True))
+            kept.append(new_tensor(per_batch=index, dtype="int64"))
+        return tuple(kept)
+
+    def grad_products(self, flow: Flow, *inputs: Shape) -> tuple[Derivation, Derivation] | None:
+        r"""Backward products per sample, as ``FlopCounterMode`` counts torch's backward.
+
+        Weights: the q, k, v projection's gradient :math:`3 N T C^2` and the output
+        projection's :math:`N T C^2`. Inputs: both operands of each attention product,
+        :math:`4 N T^2 C`, the output projection's input :math:`N T C^2`, and the q, k, v
+        projection's input :math:`3 N T C^2` when the input needs a gradient. None where
+        :meth:`_trains` is false.
+        """
+        if not self._trains():
+            return None
+        count, tokens = self.windows(inputs[0])
+        c = self.dim
+        packed = product(count, tokens, 3, c, c)
+        own = product(count, tokens, c, c)
+        attention = product(4, count, tokens, tokens, c)
+        grads = total(packed, own, attention) if flow.needs[0] else total(own, attention)
+        return grads, total(packed, own)
 
     def describe(self) -> str:
         window = "×".join(str(w) for w in self.window_size)
