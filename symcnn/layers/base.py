@@ -143,6 +143,10 @@ class Layer:
             return ZERO, ZERO
         return None
 
+    def training_conditions(self, batch: Any, *inputs: Shape) -> tuple[Condition, ...]:
+        """Conditions a training step adds, in the batch size (BatchNorm's two values)."""
+        return ()
+
     def storage(self, *inputs: Shape) -> str:
         """How the output is stored, for the training pass to share what views share.
 

@@ -149,6 +149,13 @@ class _BatchNorm(_RunningStats):
     kind = "bn"
     positive_eps = True
 
+    def training_conditions(self, batch: Any, *inputs: Shape) -> tuple[Condition, ...]:
+        # F.batch_norm refuses a batch of one value per channel in training mode.
+        (x,) = inputs
+        values = batch * x.numel / x.channels
+        rule = "training needs more than one value per channel (batch × positions)"
+        return (at_least(values, 2, rule, "values per channel"),)
+
     def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
         # Training keeps the input and the batch's mean and inverse deviation per channel,
         # float32 whatever the model's dtype (``native_batch_norm`` on the CPU).
@@ -251,6 +258,7 @@ class _InstanceNorm(_RunningStats):
         repeated = (1 if self.affine else 0) + (2 if self.track_running_stats else 0)
         stats = new_tensor(2 * c, dtype="float32")
         return (*keeps_inputs(0), stats) + ((new_tensor(repeated * c),) if repeated else ())
+
     kind = "inorm"
 
     def input_conditions(self, *inputs: Shape) -> tuple[Condition, ...]:

@@ -25,6 +25,7 @@ from ..layers.base import Layer, derive
 from ..symbolic.parse import requirement
 from ..symbolic.shape import as_size
 from ..symbolic.symbols import symbols
+from ..validity.condition import Condition
 from .memory import check_dtype, state_bytes
 from .walk import walk
 
@@ -72,13 +73,15 @@ class Training:
     B*(4*n**2 + 32*(n - 2)**2)
     """
 
-    __slots__ = ("_backward", "_layers", "_saved", "batch", "dtype", "network")
+    __slots__ = ("_backward", "_layers", "_saved", "batch", "conditions", "dtype", "network")
 
     def __init__(self, network: Network, batch: Any = None, dtype: str = "float32") -> None:
         self.network = network
         self.dtype = check_dtype(dtype)
         self.batch = _batch(network, batch)
         b = self.batch
+        #: Conditions the step adds to the network's domain, each with its place.
+        self.conditions: tuple[tuple[str, Condition], ...] = _conditions(network, b)
         steps = tuple(walk(network, self.dtype))
         self._backward = b * sympy.Add(*(s.input_grad + s.weight_grad for s in steps))
         kept = [pair for s in steps for pair in s.saved]
@@ -198,7 +201,12 @@ class Training:
             raise ShapeError(
                 f"even a batch of 1 needs {slope + base} bytes, more than the budget of {budget}"
             )
-        return int((budget - base) // slope)
+        best = int((budget - base) // slope)
+        for where, cond in self.conditions:
+            at_best = cond.subs({**point, self.batch: best})
+            if at_best.decide() is False:
+                raise ShapeError(f"{where}: {at_best.explain()} (batch={best})")
+        return best
 
     def _relations(self, fixed: Mapping[Any, Any] | None, require: Any) -> tuple[Any, ...]:
         """The network with the batch size given and ``require`` with it substituted."""
@@ -208,7 +216,8 @@ class Training:
         if isinstance(self.batch, sympy.Symbol) and not value:
             raise ShapeError(f"give the batch size {self.batch} a value in fixed=")
         known = self.network.free_symbols | ({self.batch} - {None})
-        return rest, [requirement(r, known).subs(value) for r in require]
+        own = [cond.relation for _, cond in self.conditions]
+        return rest, [requirement(r, known).subs(value) for r in [*require, *own]]
 
     def smallest(self, x: Any, fixed: Mapping[Any, Any] | None = None, *, require: Any = ()) -> int:
         """The smallest size ``x`` where the network is valid and ``require`` holds.
@@ -259,6 +268,20 @@ class Training:
 
     def __repr__(self) -> str:
         return f"Training(batch={self.batch}, dtype={self.dtype!r}, layers={len(self._layers)})"
+
+
+def _conditions(network: Network, batch: sympy.Expr) -> tuple[tuple[str, Condition], ...]:
+    """The step's own conditions (BatchNorm's), undecided ones kept, a false one raised."""
+    kept = []
+    for r in network.layers:
+        for cond in derive(r.layer, "training_conditions", (batch, *r.input_shapes)):
+            where = f"{r.layer!r} at layer {r.index} ({r.name})"
+            verdict = cond.decide()
+            if verdict is False:
+                raise ShapeError(f"{where}: {cond.explain()} (batch={batch})")
+            if verdict is None:
+                kept.append((where, cond))
+    return tuple(kept)
 
 
 def _itemsize(dtype: str) -> int:

@@ -47,3 +47,17 @@ def test_depthwise_backward_is_dense_in_the_reference_and_corrected_here():
     depthwise = net.training(batch=1).layers[1]
     assert depthwise.forward_products == forward_products
     assert depthwise.backward_products == 2 * forward_products
+
+
+def test_batchnorm_with_one_value_per_channel_is_refused_by_both():
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(3, 4, 3), torch.nn.AdaptiveAvgPool2d(1), torch.nn.BatchNorm2d(4)
+    )
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        torchtrain.measure(model, (1, 3, 8, 8))
+    step = sc.from_torch(model, (3, 8, 8)).training()
+    ((where, condition),) = step.conditions
+    assert where == "BatchNorm2d(4) at layer 2 (2)" and str(condition.relation) == "B >= 2"
+    with pytest.raises(sc.ShapeError, match="more than one value per channel"):
+        step.subs({"B": 1})
+    assert step.subs({"B": 2}).saved_bytes == torchtrain.measure(model, (2, 3, 8, 8)).saved
