@@ -312,15 +312,15 @@ class Scalar(Layer):
             refuse(self, "value", "must be a real number (an int or a float) or a size", self.value)
 
     def saved(self, flow: Flow, *inputs: Shape) -> tuple[Saved, ...] | None:
-        # x ** v reads x; v ** x its result; v / x is v times x's reciprocal, which keeps
-        # the reciprocal. Adding or scaling by a number keeps nothing; rounded division
-        # has no gradient PyTorch computes.
+        # x ** v reads x; v ** x reads x and its result; v / x is v times x's reciprocal,
+        # which keeps the reciprocal. Adding or scaling by a number keeps nothing; rounded
+        # division has no gradient PyTorch computes.
         if self.op in ("floordiv", "rfloordiv"):
             return None
         if self.op == "pow":
             return keeps_inputs(0)
         if self.op == "rpow":
-            return (OUTPUT,)
+            return (*keeps_inputs(0), OUTPUT)
         if self.op == "rdiv":
             return (new_tensor(inputs[0].numel),)
         return ()
