@@ -219,22 +219,26 @@ class ShiftedWindowAttention(Layer):
         the operands of ``q @ kᵀ``, q scaled and k, copied as ``matmul`` folds their
         heads into its batch, N·T·C each; the softmax's result, N·h·T²; v, copied the
         same way, N·T·C; the input of the output projection, N·T·C: 5·N·T·C + N·h·T².
+        With one head, k and v fold without a copy: their views keep the packed projection,
+        3·N·T·C instead of 2·N·T·C (a symbolic ``num_heads`` is taken to be more than 1).
         A video window that shrinks to a smaller input (``adapt_window``) gathers its bias
-        with a copied int64 index, T² entries once per batch.
+        with an int64 index, ``index[:T, :T].flatten()``: a copy of T² entries once per
+        batch where that slice is not dense (1 < T < the full window's tokens).
 
         Exact for a batch of more than one window: with one sample of one window (a map
-        no larger than the window, batch 1) torch's k and v are views of the packed
-        projection, 3·N·T·C kept instead of 2·N·T·C, which a count per sample cannot say.
-        None where :meth:`_trains` is false.
+        no larger than the window, batch 1) k and v fold without a copy too, which a count
+        per sample cannot say. None where :meth:`_trains` is false.
         """
         if not self._trains():
             return None
         count, tokens = self.windows(inputs[0])
         c = self.dim
-        kept = [new_tensor(5 * count * tokens * c + count * self.num_heads * tokens**2)]
+        copies = 6 if self.num_heads == 1 else 5
+        kept = [new_tensor(copies * count * tokens * c + count * self.num_heads * tokens**2)]
         if self.adapt_window:
             full = sympy.Mul(*self.window_size)
-            index = sympy.Piecewise((tokens**2, sympy.Lt(tokens, full)), (0, True))
+            copied = sympy.And(sympy.Gt(tokens, 1), sympy.Lt(tokens, full))
+            index = sympy.Piecewise((tokens**2, copied), (0, True))
             kept.append(new_tensor(per_batch=index, dtype="int64"))
         return tuple(kept)
 
