@@ -14,11 +14,11 @@ itself refuses it (a batch norm over a single value per channel).
 At a batch of one, Swin's and MaxViT's attention keeps views where larger batches keep
 copies (:func:`views_at_batch_one` says how many bytes, layer by layer). Models whose
 layers have no training rule yet are listed in :data:`REFUSED`, each with the layer class
-the training pass must name when it refuses. torchvision's window attention modules are
-checked one by one under hypothesis.
+the training pass must name when it refuses. torchvision's video classifiers follow (MViT
+refused), and its window attention modules one by one under hypothesis.
 
 torchvision does not import beside CI's torch 2.13.0: these run in the second venv
-(pytest -m torchvision), in about 6 minutes on 2 cores.
+(pytest -m torchvision), in about 6.5 minutes on 2 cores.
 """
 
 from __future__ import annotations
@@ -241,3 +241,44 @@ def test_window_attention_training_is_torchs(
     ref = torchtrain.measure(module, (batch, *sizes, dim))
     got = torchtrain.Step(int(at.forward_products), int(at.backward_products), int(at.saved_bytes))
     assert got == ref
+
+
+#: torchvision's video classifiers, each at two (T, H, W) sizes; S3D pools a 2×7×7 map last.
+VIDEO = {
+    **{name: ((16, 112, 112), (8, 96, 128)) for name in ("r3d_18", "mc3_18", "r2plus1d_18")},
+    **{f"swin3d_{s}": ((16, 112, 112), (8, 96, 128)) for s in "tsb"},
+    "s3d": ((16, 224, 224), (24, 224, 256)),
+}
+#: Video models refused, and the layer class named: MViT's class token and position
+#: encoding (symcnn/layers/multiscale.py) have no training rule yet.
+VIDEO_REFUSED = {"mvit_v1_b": "ClassPositionalEncoding", "mvit_v2_s": "ClassPositionalEncoding"}
+
+
+def build_video(name: str):
+    video = require("torchvision.models.video")
+    with torch.device("meta"):
+        return getattr(video, name)(weights=None)
+
+
+@pytest.mark.parametrize("name", sorted(VIDEO))
+def test_video_training_step_is_torchs(name):
+    t = sc.symbols("T")
+    model = build_video(name)
+    step = sc.from_torch(model, (3, t, H, W)).training()
+    for first, size in enumerate(VIDEO[name]):
+        sized = step.subs(dict(zip((t, H, W), size, strict=True)))
+        views = views_at_batch_one(sized.network)
+        for b in BATCHES if first == 0 else OTHER_BATCHES:
+            ref = measure(model, (b, 3, *size))
+            at = sized.subs({"B": b})
+            saved = int(at.saved_bytes) + (views if b == 1 else 0)
+            got = torchtrain.Step(int(at.forward_products), int(at.backward_products), saved)
+            assert got == ref, f"{name} at {b}×3×{size}: symcnn {got}, torch {ref}"
+
+
+@pytest.mark.parametrize("name", sorted(VIDEO_REFUSED))
+def test_video_models_without_training_rules_are_refused(name):
+    net = sc.from_torch(build_video(name), (3, 16, 224, 224))
+    rule = VIDEO_REFUSED[name]
+    with pytest.raises(sc.UnsupportedLayerError, match=rf"no training rule for {rule}"):
+        net.training()
