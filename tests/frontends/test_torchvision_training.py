@@ -18,7 +18,7 @@ the training pass must name when it refuses. torchvision's video classifiers fol
 refused), and its window attention modules one by one under hypothesis.
 
 torchvision does not import beside CI's torch 2.13.0: these run in the second venv
-(pytest -m torchvision), in about 6.5 minutes on 2 cores.
+(pytest -m torchvision), in about 6 minutes on 2 cores.
 """
 
 from __future__ import annotations
