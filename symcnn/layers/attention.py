@@ -186,15 +186,16 @@ class MultiheadAttention(Layer):
         """Whether the rules below apply: self-attention, no extra keys, no dropout.
 
         torch's ``F.multi_head_attention_forward`` projects ``query is key is value`` with
-        one packed linear layer and other inputs with two or three: what it keeps differs,
-        and symcnn's flow tells equal shapes, not one tensor. Only the self-attention
-        case (equal shapes and flows, ``kdim = vdim = embed_dim``) is derived; a dropout
+        one packed linear layer and other inputs with two or three: what it keeps differs.
+        Only the self-attention case (one tensor at the three ports, ``flow.same``, and
+        ``kdim = vdim = embed_dim``) is derived; cross-attention is refused; a dropout
         (its mask) and ``add_bias_kv``, ``add_zero_attn`` (new keys) are not.
         """
         q, k, v = inputs
         e = self.embed_dim
         return (
             tuple(q) == tuple(k) == tuple(v)
+            and flow.same == (0, 0, 0)
             and self.key_dim == e
             and self.value_dim == e
             and len(set(flow.needs)) == 1

@@ -63,12 +63,15 @@ class Flow:
 
     ``needs`` says whether autograd computes a gradient for the input (it depends on a
     parameter); ``contiguous`` whether the input is laid out densely in its storage (a
-    ``permute`` is not), which decides whether a reshape copies.
+    ``permute`` is not), which decides whether a reshape copies; ``same`` the first port
+    fed by the same tensor, per port (``(0, 0, 0)``: one tensor three times, as
+    self-attention's query, key and value).
     """
 
     needs: tuple[bool, ...]
     contiguous: tuple[bool, ...]
     trainable: bool = False
+    same: tuple[int, ...] = ()
 
 
 def new_tensor(per_sample: Any = 0, per_batch: Any = 0, dtype: str = "float") -> Saved:

@@ -128,7 +128,8 @@ def walk(net: Network, dtype: str) -> Iterator[Step]:
             continue
         ins = [tensors[p] for p in node.inputs]
         trainable = record.params != 0
-        flow = Flow(tuple(t.needs for t in ins), tuple(t.contiguous for t in ins), trainable)
+        same = tuple(node.inputs.index(p) for p in node.inputs)
+        flow = Flow(tuple(t.needs for t in ins), tuple(t.contiguous for t in ins), trainable, same)
         needs = trainable or any(flow.needs)
         out = tensors[node.name] = storages.output(record, ins, needs)
         if not needs:

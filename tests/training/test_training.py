@@ -208,3 +208,13 @@ def test_branching_steps_count_each_kept_tensor_once(net):
     # layer makes of its own (int64 indices, statistics) at most 12 bytes an output element
     outputs = sympy.Add(*(r.output_elements for r in net.layers))
     assert t.saved_bytes <= 3 * (4 * net.input_shape.numel + 16 * outputs) + 8 * outputs
+
+
+def test_cross_attention_is_refused_not_counted_as_self_attention():
+    x, y = sc.Input((5, 8)), sc.Input((5, 8))
+    q, k = sc.Linear(8, 8)(x), sc.Linear(8, 8)(y)
+    cross = sc.Network([x, y], sc.MultiheadAttention(8, 2, batch_first=True)(q, k, k))
+    with pytest.raises(sc.UnsupportedLayerError, match="MultiheadAttention"):
+        cross.training()
+    own = sc.Network(x, sc.MultiheadAttention(8, 2, batch_first=True)(q, q, q))
+    assert own.training(batch=2).saved_bytes == 2640
