@@ -31,21 +31,12 @@ from machine import cpu_model  # noqa: E402
 def torch_memory(model, batch: int) -> int:  # type: ignore[no-untyped-def]
     """Bytes of one Adam training step at ``batch``, as torch keeps them (meta device)."""
     import torch
+    from torchtrain import saved_bytes
 
-    x = torch.empty(batch, 3, 224, 224, device="meta")
-    own = {t.untyped_storage()._cdata for t in [*model.parameters(), *model.buffers()]}
-    kept: dict[int, int] = {}
-
-    def pack(t):  # type: ignore[no-untyped-def]
-        if t.untyped_storage()._cdata not in own:
-            kept[t.untyped_storage()._cdata] = t.untyped_storage().nbytes()
-        return t
-
-    with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        model(x)
+    kept = saved_bytes(model, torch.empty(batch, 3, 224, 224, device="meta"))
     params = sum(p.numel() * p.element_size() for p in model.parameters())
     buffers = sum(b.numel() * b.element_size() for b in model.buffers())
-    return params + buffers + params + 2 * params + sum(kept.values())
+    return params + buffers + params + 2 * params + kept
 
 
 def bisect(model, budget: int) -> tuple[int, int]:  # type: ignore[no-untyped-def]

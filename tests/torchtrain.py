@@ -77,6 +77,19 @@ def measure(
     dtype = dtype or torch.float32
     model = model.to(device="meta", dtype=dtype).train()
     x = torch.empty(shape, device="meta", dtype=dtype)
+    saved = saved_bytes(model, x)
+    # The products from a second step without the hooks: with them, autograd would not
+    # notice a kept tensor overwritten in place, and the backward would run where it fails.
+    mapping = CORRECTED if corrected else {}
+    with FlopCounterMode(display=False, custom_mapping=mapping) as forward:
+        y = model(x)
+    with FlopCounterMode(display=False, custom_mapping=mapping) as backward:
+        y.sum().backward()
+    return Step(forward.get_total_flops() // 2, backward.get_total_flops() // 2, saved)
+
+
+def saved_bytes(model: Any, x: Any) -> int:
+    """Bytes autograd keeps over ``model(x)``: each storage once, the model's own left out."""
     own = {t.untyped_storage()._cdata for t in [*model.parameters(), *model.buffers()]}
     kept: dict[int, int] = {}
 
@@ -88,16 +101,7 @@ def measure(
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         model(x)
-    # The products from a second step without the hooks: with them, autograd would not
-    # notice a kept tensor overwritten in place, and the backward would run where it fails.
-    mapping = CORRECTED if corrected else {}
-    with FlopCounterMode(display=False, custom_mapping=mapping) as forward:
-        y = model(x)
-    with FlopCounterMode(display=False, custom_mapping=mapping) as backward:
-        y.sum().backward()
-    return Step(
-        forward.get_total_flops() // 2, backward.get_total_flops() // 2, sum(kept.values())
-    )
+    return sum(kept.values())
 
 
 def symcnn_step(net: Any, batch: int, dtype: str = "float32") -> Step:
