@@ -28,6 +28,7 @@ import warnings
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tvmodels import CNNS, SWINS, VITS
 
 import symcnn as sc
 
@@ -58,36 +59,7 @@ REFUSED: dict[str, str] = {f"swin_v2_{s}": "ShiftedWindowAttention" for s in "ts
 
 
 #: torchvision's 80 classification models (``list_models``, checked below).
-MODELS = [
-    "alexnet",
-    *(f"convnext_{s}" for s in ("tiny", "small", "base", "large")),
-    *(f"densenet{d}" for d in (121, 161, 169, 201)),
-    *(f"efficientnet_b{i}" for i in range(8)),
-    *(f"efficientnet_v2_{s}" for s in ("s", "m", "l")),
-    "googlenet",
-    "inception_v3",
-    "maxvit_t",
-    *(f"mnasnet{s}" for s in ("0_5", "0_75", "1_0", "1_3")),
-    "mobilenet_v2",
-    "mobilenet_v3_large",
-    "mobilenet_v3_small",
-    *(f"regnet_{k}_{s}" for k in "xy" for s in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf")),
-    *(f"regnet_{k}_{s}" for k in "xy" for s in ("16gf", "32gf")),
-    "regnet_y_128gf",
-    *(f"resnet{d}" for d in (18, 34, 50, 101, 152)),
-    "resnext50_32x4d",
-    "resnext101_32x8d",
-    "resnext101_64x4d",
-    *(f"shufflenet_v2_x{s}" for s in ("0_5", "1_0", "1_5", "2_0")),
-    "squeezenet1_0",
-    "squeezenet1_1",
-    *(f"swin_{s}" for s in "tsb"),
-    *(f"swin_v2_{s}" for s in "tsb"),
-    *(f"vgg{d}{bn}" for d in (11, 13, 16, 19) for bn in ("", "_bn")),
-    *(f"vit_{s}" for s in ("b_16", "b_32", "l_16", "l_32", "h_14")),
-    "wide_resnet50_2",
-    "wide_resnet101_2",
-]
+MODELS = [*CNNS, "maxvit_t", *SWINS, *VITS]
 
 
 def build(name: str):

@@ -20,6 +20,7 @@ import pytest
 import sympy
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from tvmodels import CNNS, SWINS, VITS
 
 import symcnn as sc
 
@@ -31,32 +32,6 @@ H, W, n = sc.symbols("H W n")
 
 pytestmark = pytest.mark.torchvision
 
-CNNS = [
-    "alexnet",
-    *(f"convnext_{s}" for s in ("tiny", "small", "base", "large")),
-    *(f"densenet{d}" for d in (121, 161, 169, 201)),
-    *(f"efficientnet_b{i}" for i in range(8)),
-    *(f"efficientnet_v2_{s}" for s in ("s", "m", "l")),
-    "googlenet",
-    "inception_v3",
-    *(f"mnasnet{s}" for s in ("0_5", "0_75", "1_0", "1_3")),
-    "mobilenet_v2",
-    "mobilenet_v3_large",
-    "mobilenet_v3_small",
-    *(f"regnet_x_{s}" for s in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf")),
-    *(f"regnet_y_{s}" for s in ("400mf", "800mf", "1_6gf", "3_2gf", "8gf", "16gf", "32gf")),
-    "regnet_y_128gf",
-    *(f"resnet{d}" for d in (18, 34, 50, 101, 152)),
-    "resnext50_32x4d",
-    "resnext101_32x8d",
-    "resnext101_64x4d",
-    *(f"shufflenet_v2_x{s}" for s in ("0_5", "1_0", "1_5", "2_0")),
-    "squeezenet1_0",
-    "squeezenet1_1",
-    *(f"vgg{d}{bn}" for d in (11, 13, 16, 19) for bn in ("", "_bn")),
-    "wide_resnet50_2",
-    "wide_resnet101_2",
-]
 
 #: Auxiliary heads that run only in training: their parameters are not counted.
 AUX = {"googlenet": ("aux1", "aux2"), "inception_v3": ("AuxLogits",)}
@@ -126,7 +101,6 @@ def test_every_cnn_derives_exactly(name):
 
 #: torchvision's ViTs: their position embedding fixes the image size, which their forward
 #: asserts; the assertion is the network's domain.
-VITS = ["vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14"]
 
 
 @pytest.mark.parametrize("name", VITS)
@@ -163,7 +137,6 @@ def test_symcnns_own_vit_is_torchvisions_at_its_image_size(name, config):
 
 #: Swin and Swin V2 (any image size: windows pad their maps) and MaxViT (a grid fixed
 #: when the model is built): window attention, one ShiftedWindowAttention node per block.
-SWINS = [f"swin_{s}" for s in "tsb"] + [f"swin_v2_{s}" for s in "tsb"]
 
 
 def square_limit(model, net) -> None:
