@@ -185,7 +185,9 @@ def measure(
     chromium : str
         The browser's path (tests get it from ``conftest.require_tool("chromium")``).
     cases : mapping of str to str
-        Name to HTML fragment; each becomes the body of its own page.
+        Name to HTML fragment; each becomes the body of its own page (a whole document,
+        one that starts with ``<!DOCTYPE`` or ``<html``, is the page itself: an exported
+        notebook).
     width, height : int
         Each page's viewport in CSS pixels.
     timeout : float
@@ -221,7 +223,9 @@ def _measure_in(
     frames = []
     for i, (name, fragment) in enumerate(cases.items()):
         page = folder / f"case{i}.html"
-        page.write_text(_PAGE.format(title=html.escape(name), body=fragment), encoding="utf-8")
+        whole = re.match(r"\s*(<!DOCTYPE|<html)", fragment, re.IGNORECASE) is not None
+        text = fragment if whole else _PAGE.format(title=html.escape(name), body=fragment)
+        page.write_text(text, encoding="utf-8")
         frames.append(
             f'<iframe data-case="{html.escape(name, quote=True)}" src="{page.name}" '
             f'width="{width}" height="{height}"></iframe>'
@@ -347,11 +351,12 @@ def contract_failures(
 ) -> list[str]:
     """Where a measured case breaks symcnn's HTML contract; empty when it meets it.
 
-    The contract: every table is ``table.symcnn`` (a layer card also ``symcnn-card``), after a
-    ``<style>``, inside a ``div.symcnn-wrap`` with ``overflow-x: auto``; no cell wraps
-    (``white-space: nowrap``, and on screen no more lines than its ``<br>`` make); the totals
-    row ``tfoot tr.symcnn-total`` (when ``total``) has cells of weight 600 or more with a
-    visible top border; ``num`` cells are right-aligned, other data cells left-aligned.
+    The contract: every table is ``table.symcnn`` (with ``card``, a layer card, also
+    ``symcnn-card``), after a ``<style>``, inside a ``div.symcnn-wrap`` with
+    ``overflow-x: auto``; no cell wraps (``white-space: nowrap``, and on screen no more lines
+    than its ``<br>`` make); the totals row ``tfoot tr.symcnn-total`` (when ``total``; a
+    card has none) has cells of weight 600 or more with a visible top border; ``num``
+    cells are right-aligned, other data cells left-aligned.
     With ``scrolls``, the table is wider than the window: its wrapper scrolls sideways and
     the page itself does not.
     """
@@ -390,7 +395,7 @@ def contract_failures(
                     out.append(f"{at}: class num but text-align {c['text_align']}")
             elif c["tag"] == "td" and not _is_left(c["text_align"]):
                 out.append(f"{at}: text cell with text-align {c['text_align']}")
-        if total and not card:
+        if total and "symcnn-card" not in table["cls"]:
             foot = [
                 c for c in cells if c["section"] == "tfoot" and "symcnn-total" in c["row_class"]
             ]
@@ -413,10 +418,15 @@ def contract_failures(
 
 
 def column(case: Mapping[str, Any], header: str, table: int = 0) -> list[dict[str, Any]]:
-    """The body and footer cells of the column whose ``th`` contains ``header``."""
+    """The body and footer cells under the ``thead`` cell that contains ``header``.
+
+    A header spanning several columns (``# parameters`` over a derivation and its value)
+    gives the cells of all of them.
+    """
     cells = case["tables"][table]["cells"]
-    cols = {c["col"] for c in cells if c["tag"] == "th" and header in c["text"]}
-    if len(cols) != 1:
-        raise KeyError(f"{len(cols)} columns headed {header!r}")
-    (col,) = cols
-    return [c for c in cells if c["col"] == col and c["section"] != "thead"]
+    heads = [c for c in cells if c["section"] == "thead" and header in c["text"]]
+    if len(heads) != 1:
+        raise KeyError(f"{len(heads)} columns headed {header!r}")
+    (head,) = heads
+    first, end = head["col"], head["col"] + head["span"]
+    return [c for c in cells if c["section"] != "thead" and first <= c["col"] < end]
