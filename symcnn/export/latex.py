@@ -4,13 +4,17 @@ The default table is the slide's: each layer's input size above its PyTorch-styl
 description, the output size, and the counts with their derivation
 (``$32\cdot(5^{2}+1) = 832$``), booktabs rules and a totals row. A table needs
 ``\usepackage{booktabs}`` in the preamble; ``standalone=True`` returns a whole document.
+A table longer than a page (ResNet-50 has 175 layers) is a ``longtable``, which breaks
+across pages and repeats its header on each: the default of a standalone document with
+more rows than a landscape page holds, or ``long=True`` (the preamble then needs
+``\usepackage{longtable}``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import sympy
 from sympy.printing.latex import LatexPrinter
@@ -148,6 +152,7 @@ def to_latex(
     caption: str | None = None,
     label: str | None = None,
     symbol_names: Mapping[sympy.Symbol, str] | None = None,
+    long: bool | None = None,
 ) -> str:
     r"""The network as a LaTeX table (booktabs) in the seed lecture's layout.
 
@@ -163,20 +168,29 @@ def to_latex(
     both : bool
         The formulas and, next to them, their values at ``at`` with the derivation.
     standalone : bool
-        A complete document for ``pdflatex`` (landscape, shrunk to fit when wider).
+        A complete document for ``pdflatex`` (landscape, shrunk to fit when wider; a
+        ``longtable`` in a smaller font when longer than a page, see ``long``).
     names : bool, optional
         Add a first column, ``name``, with each layer's node name. By default it is shown
         for networks built by :func:`symcnn.from_torch` (whose node names are the module's
         attribute paths) and left out otherwise.
     caption, label : str, optional
-        Put the table in a ``table`` float with this caption (escaped) and label.
+        Put the table in a ``table`` float with this caption (escaped) and label; a
+        ``longtable``, which no float can hold, takes them itself.
     symbol_names : mapping, optional
         How to print symbols, passed to sympy's printer: ``{n: "H_{in}"}``.
+    long : bool, optional
+        A ``longtable`` (True), which breaks across pages repeating its header on each,
+        or a ``tabular`` (False). By default, a standalone document is long when the
+        network has more layers than a landscape page holds (20) and a fragment is a
+        ``tabular``; a long fragment needs ``\usepackage{longtable}`` in the preamble.
+        Run pdflatex twice: longtable lines its columns up across pages on the second.
 
     Returns
     -------
     str
-        A ``tabular`` (or ``table`` float), or a document with ``standalone=True``.
+        A ``tabular`` (or ``table`` float) or a ``longtable``, or a document with
+        ``standalone=True``.
 
     Raises
     ------
@@ -198,6 +212,29 @@ def to_latex(
     total &  & $51400$ & $51200$ \\
     \bottomrule
     \end{tabular}
+
+    A long table repeats its header on every page and says when it goes on:
+
+    >>> print(to_latex(sc.Sequential(sc.Linear(2, 3), input_shape=(2,)), long=True))
+    \begin{longtable}{@{}llll@{}}
+    \toprule
+    input size / layer information & output size & \# parameters & \# products \\
+    \midrule
+    \endfirsthead
+    \toprule
+    input size / layer information & output size & \# parameters & \# products \\
+    \midrule
+    \endhead
+    \midrule
+    \multicolumn{4}{@{}r@{}}{\textit{continued on next page}} \\
+    \endfoot
+    \bottomrule
+    \endlastfoot
+    \begin{tabular}[b]{@{}l@{}}$2$\\\texttt{nn.Linear(2, 3)}\end{tabular}
+      & $3$ & $3\cdot(2+1) = 9$ & $3\cdot2 = 6$ \\
+    \midrule
+    total &  & $9$ & $6$ \\
+    \end{longtable}
     """
     if both and at is None:
         raise ValueError("both=True shows formulas next to their values: give the point, at=")
@@ -208,17 +245,44 @@ def to_latex(
         )
     if label is not None and not re.fullmatch(r"[A-Za-z0-9:_.\-]+", label):
         raise ValueError(f"a LaTeX label takes letters, digits and :_.- only (got {label!r})")
-    cells = _Cells(dict(symbol_names or {}))
     names = show_names(net, names)
-    if both and at is not None:
-        tabular = _both_table(cells, net, net.subs(at), names)
+    fixed = net if at is None else net.subs(at)
+    table = rows(net if both else fixed)
+    if long is None:
+        long = standalone and len(table) - 1 > _PAGE_ROWS
+    cells = _Cells(dict(symbol_names or {}), _LONG_SHAPES if long else None)
+    if both:
+        grid = _both_table(cells, table, rows(fixed), cells.point(fixed), names)
     else:
-        tabular = _table(cells, rows(net if at is None else net.subs(at)), symbolic, names)
+        grid = _table(cells, table, symbolic, names)
+    if long:
+        longtable = _longtable(grid, caption, label)
+        return _page([*_LONG_FONT, longtable]) if standalone else longtable
+    tabular = _tabular(grid.columns, grid.header, grid.lines)
     if standalone:
         return _document(_fit(tabular), caption, label)
     if caption is None and label is None:
         return tabular
     return _float(tabular, caption, label)
+
+
+#: The layer rows a standalone document keeps in one box. A row is two lines high (the
+#: input size above the description); on the landscape page (letter, 1.5 cm margins) at
+#: ``\small``, 22 rows fit under the header and above the totals row, 20 leave room for a
+#: caption or the three header lines of ``both``. Longer tables break across pages.
+_PAGE_ROWS = 20
+
+#: A long table cannot be shrunk to the page's width as a box is: it is set smaller and
+#: tighter instead, which fits torchvision's ResNet-50 and DenseNet-121 with their names.
+_LONG_FONT = (r"\footnotesize", r"\setlength{\tabcolsep}{2pt}")
+
+#: The input sizes on one line of a long table's cell: DenseNet's concatenations take up
+#: to 32 inputs, a line as wide as three pages; each line of four is about a third of one.
+_LONG_SHAPES = 4
+
+#: The terms on one line of a long table's formula: ResNet-50's products are a sum of six
+#: terms (one per resolution, and the classifier's), wider than the page on one line.
+_LONG_TERMS = 2
 
 
 def latex_totals(net: Network, **settings: Any) -> str:
@@ -238,8 +302,9 @@ def latex_totals(net: Network, **settings: Any) -> str:
 class _Cells:
     """How each kind of cell is written, with the printer settings of one table."""
 
-    def __init__(self, settings: dict[str, Any]):
+    def __init__(self, settings: dict[str, Any], wrap: int | None = None):
         self.settings = {"symbol_names": settings} if settings else {}
+        self.wrap = wrap  # the input sizes on one line of a layer's cell; None: all
 
     def math(self, expr: Any) -> str:
         return latex_formula(expr, **self.settings)
@@ -255,7 +320,7 @@ class _Cells:
 
     def count(self, d: Derivation, symbolic: bool) -> str:
         if symbolic or d.value.free_symbols:
-            return f"${self.math(d.value)}$"
+            return self._formula(d.value)
         return f"${with_value(d, Derivation.latex, self.math)}$"
 
     def params(self, row: Row, symbolic: bool) -> str:
@@ -267,11 +332,37 @@ class _Cells:
             return "total"
         return (
             r"\begin{tabular}[b]{@{}l@{}}"
-            + self.shapes(row.input_shapes)
+            + self._inputs(row.input_shapes)
             + r"\\\texttt{"
             + latex_escape(row.description)
             + r"}\end{tabular}"
         )
+
+    def _formula(self, expr: sympy.Expr) -> str:
+        """``$expr$``; in a long table, a long sum on lines of a few terms each."""
+        terms = expr.args if isinstance(expr, sympy.Add) else ()
+        if self.wrap is None or len(terms) <= _LONG_TERMS:
+            return f"${self.math(expr)}$"
+        # The printer's own order and signs, as in one line: only the breaks are added.
+        printer = _FormulaPrinter(self.settings)
+        signed = []
+        for i, term in enumerate(printer._as_ordered_terms(expr)):
+            if i and term.could_extract_minus_sign():
+                signed.append("- " + printer.doprint(-term))
+            else:
+                signed.append(("+ " if i else "") + printer.doprint(term))
+        lines = [" ".join(signed[i : i + _LONG_TERMS]) for i in range(0, len(signed), _LONG_TERMS)]
+        return (
+            r"\begin{tabular}[b]{@{}l@{}}"
+            + r"\\".join(f"${line}$" for line in lines)
+            + r"\end{tabular}"
+        )
+
+    def _inputs(self, shapes: tuple[Shape, ...]) -> str:
+        if self.wrap is None or len(shapes) <= self.wrap:
+            return self.shapes(shapes)
+        step = self.wrap
+        return r" /\\".join(self.shapes(shapes[i : i + step]) for i in range(0, len(shapes), step))
 
     def point(self, net: Network) -> str:
         return (
@@ -284,7 +375,15 @@ class _Cells:
 _HEADERS = ("input size / layer information", "output size", r"\# parameters", r"\# products")
 
 
-def _table(cells: _Cells, table: list[Row], symbolic: bool, names: bool) -> str:
+class _Grid(NamedTuple):
+    """A table's lines before it is set as a ``tabular`` or a ``longtable``."""
+
+    columns: int
+    header: list[str]
+    lines: list[str]  # one per layer, then the totals
+
+
+def _table(cells: _Cells, table: list[Row], symbolic: bool, names: bool) -> _Grid:
     header = _line(["name"] * names + list(_HEADERS))
     lines = [
         _line(
@@ -298,14 +397,17 @@ def _table(cells: _Cells, table: list[Row], symbolic: bool, names: bool) -> str:
         )
         for r in table
     ]
-    return _tabular(len(_HEADERS) + names, [header], lines)
+    return _Grid(len(_HEADERS) + names, [header], lines)
 
 
-def _both_table(cells: _Cells, net: Network, fixed: Network, names: bool) -> str:
+def _both_table(
+    cells: _Cells, table: list[Row], values: list[Row], point: str, names: bool
+) -> _Grid:
+    """Each row of ``table`` (formulas) beside its row of ``values`` (at ``point``)."""
     first = 2 + names  # the first formula column, counted from 1
     groups = _line([""] * (1 + names) + [rf"\multicolumn{{2}}{{c}}{{{h}}}" for h in _HEADERS[1:]])
     rules = "".join(rf"\cmidrule(lr){{{c}-{c + 1}}}" for c in range(first, first + 6, 2))
-    header = _line(["name"] * names + [_HEADERS[0]] + ["formula", cells.point(fixed)] * 3)
+    header = _line(["name"] * names + [_HEADERS[0]] + ["formula", point] * 3)
     lines = [
         _line(
             [
@@ -319,9 +421,9 @@ def _both_table(cells: _Cells, net: Network, fixed: Network, names: bool) -> str
                 cells.count(p.products, False),
             ]
         )
-        for r, p in zip(rows(net), rows(fixed), strict=True)
+        for r, p in zip(table, values, strict=True)
     ]
-    return _tabular(7 + names, [groups, rules, header], lines)
+    return _Grid(7 + names, [groups, rules, header], lines)
 
 
 def _name(row: Row, names: bool) -> list[str]:
@@ -347,6 +449,39 @@ def _tabular(columns: int, header: list[str], lines: list[str]) -> str:
             total,
             r"\bottomrule",
             r"\end{tabular}",
+        ]
+    )
+
+
+def _longtable(grid: _Grid, caption: str | None, label: str | None) -> str:
+    """The table as a ``longtable``: the header on every page, the totals at the end."""
+    *layers, total = grid.lines
+    first, more = [r"\toprule", *grid.header, r"\midrule"], [r"\toprule", *grid.header]
+    if caption is not None:
+        title = latex_escape(caption)
+        mark = "" if label is None else rf"\label{{{label}}}"
+        first.insert(0, rf"\caption{{{title}}}{mark}\\")
+        more.insert(0, rf"\caption[]{{{title} (continued)}}\\")
+    elif label is not None:  # longtable steps the table counter: the label refers to it
+        first[1] = rf"\label{{{label}}}" + first[1]
+    more_rule = rf"\multicolumn{{{grid.columns}}}{{@{{}}r@{{}}}}"
+    return "\n".join(
+        [
+            rf"\begin{{longtable}}{{@{{}}{'l' * grid.columns}@{{}}}}",
+            *first,
+            r"\endfirsthead",
+            *more,
+            r"\midrule",
+            r"\endhead",
+            r"\midrule",
+            more_rule + r"{\textit{continued on next page}} \\",
+            r"\endfoot",
+            r"\bottomrule",
+            r"\endlastfoot",
+            *layers,
+            r"\midrule",
+            total,
+            r"\end{longtable}",
         ]
     )
 
@@ -378,10 +513,14 @@ def _fit(tabular: str) -> str:
 
 
 def _document(body: str, caption: str | None, label: str | None) -> str:
+    """A document of one boxed table, centred or in a float with its caption and label."""
     if caption is None and label is None:
-        body = "\n".join([r"\begin{center}", body, r"\end{center}"])
-    else:
-        body = _float(body, caption, label)
+        return _page([r"\begin{center}", body, r"\end{center}"])
+    return _page([_float(body, caption, label)])
+
+
+def _page(body: list[str]) -> str:
+    """A landscape document of ``body``'s lines; every table's preamble is this one."""
     return "\n".join(
         [
             r"\documentclass{article}",
@@ -390,11 +529,12 @@ def _document(body: str, caption: str | None, label: str | None) -> str:
             r"\usepackage{amsmath}",
             r"\usepackage{booktabs}",
             r"\usepackage{graphicx}",
+            r"\usepackage{longtable}",
             r"\pagestyle{empty}",
             r"\newsavebox{\symcnntable}",
             r"\begin{document}",
             r"\small",
-            body,
+            *body,
             r"\end{document}",
             "",
         ]
