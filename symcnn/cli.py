@@ -221,6 +221,13 @@ def _parser() -> argparse.ArgumentParser:
         "default: shown for torch modules, whose names are their attribute paths)",
     )
     table.add_argument(
+        "--depth",
+        type=_depth,
+        metavar="N",
+        help="one row per module N deep in the model's hierarchy (1: layer1, layer2, ...), "
+        "its parameters and products summed (default: every layer)",
+    )
+    table.add_argument(
         "--training",
         action="store_true",
         help="a training step instead: per layer the forward and backward products and the "
@@ -295,7 +302,7 @@ def _run_table(args: argparse.Namespace) -> str:
         )
     if args.training or args.batch is not None or args.memory is not None:
         return _training_table(args, net, at)
-    names = args.names
+    names, depth = args.names, args.depth
     if fmt == "latex":
         from .export.latex import to_latex
 
@@ -303,7 +310,7 @@ def _run_table(args: argparse.Namespace) -> str:
             options: dict[str, Any] = {"at": at, "both": True} if at else {"symbolic": True}
         else:
             options = {"at": at}
-        return to_latex(net, standalone=not args.fragment, names=names, **options)
+        return to_latex(net, standalone=not args.fragment, names=names, depth=depth, **options)
     if fmt in ("csv", "json"):
         from .export.records import to_csv, to_json
 
@@ -311,15 +318,15 @@ def _run_table(args: argparse.Namespace) -> str:
         # a partial point is substituted into the formulas.
         records = to_csv if fmt == "csv" else to_json
         if at and {str(s) for s in net.free_symbols} - set(at):
-            return records(net.subs(at))
-        return records(net, at=at or None)
+            return records(net.subs(at), depth=depth)
+        return records(net, at=at or None, depth=depth)
     if fmt == "markdown":
         from .export.markdown import to_markdown as render
     else:
         from .export.text import to_text as render
     if args.symbolic:
-        return render(net, at=at, names=names)
-    return render(net.subs(at) if at else net, names=names)
+        return render(net, at=at, names=names, depth=depth)
+    return render(net.subs(at) if at else net, names=names, depth=depth)
 
 
 def _training_table(args: argparse.Namespace, net: Network, at: dict[str, int]) -> str:
@@ -328,14 +335,23 @@ def _training_table(args: argparse.Namespace, net: Network, at: dict[str, int]) 
 
     if not args.training:
         raise _CommandError("--batch and --memory apply to --training tables", 2)
-    if args.symbolic or args.fragment or args.names is not None:
-        raise _CommandError("--symbolic, --fragment and --names apply to the layer table", 2)
+    if args.symbolic or args.fragment or args.names is not None or args.depth is not None:
+        raise _CommandError(
+            "--symbolic, --fragment, --names and --depth apply to the layer table", 2
+        )
     if args.batch is not None and args.batch < 1:
         raise _CommandError(f"--batch must be a positive integer (got {args.batch})", 2)
     step = net.training(batch=args.batch, dtype=args.dtype)
     if at:
         step = step.subs(at)
     return training_table(step, args.format, memory=args.memory)
+
+
+def _depth(value: str) -> int:
+    """``--depth``: a whole number of 1 or more."""
+    if not (value.isascii() and value.isdigit()) or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"a whole number of 1 or more (got {value!r})")
+    return int(value)
 
 
 def _run_formula(args: argparse.Namespace) -> str:

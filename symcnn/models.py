@@ -221,22 +221,29 @@ def resnet50(
     width = symbols("W") if W is None else W
     image = Input((3, height, width))
 
-    def unit(x: Any, c_in: int, c_out: int, kernel: int, stride: int = 1) -> Any:
+    def unit(x: Any, at: str, i: str, c_in: int, c_out: int, kernel: int, stride: int = 1) -> Any:
         conv = Conv2d(c_in, c_out, kernel, stride=stride, padding=kernel // 2, bias=False)
-        return BatchNorm2d(c_out)(conv(x))
+        bn = BatchNorm2d(c_out)
+        return bn(conv(x, name=f"{at}conv{i}"), name=f"{at}bn{i}")
 
-    x = ReLU(inplace=True)(unit(image, 3, 64, 7, 2))
-    x = MaxPool2d(3, stride=2, padding=1)(x)
+    # torchvision's module names, so that a table by depth groups as its model's does
+    x = ReLU(inplace=True)(unit(image, "", "1", 3, 64, 7, 2), name="relu")
+    x = MaxPool2d(3, stride=2, padding=1)(x, name="maxpool")
     c_in = 64
     for stage, blocks in enumerate(layers):
         planes = 64 * 2**stage
         for block in range(blocks):
+            at = f"layer{stage + 1}.{block}."
             stride = 2 if stage > 0 and block == 0 else 1
-            y = ReLU(inplace=True)(unit(x, c_in, planes, 1))
-            y = ReLU(inplace=True)(unit(y, planes, planes, 3, stride))
-            y = unit(y, planes, 4 * planes, 1)
-            skip = unit(x, c_in, 4 * planes, 1, stride) if block == 0 else x
-            x = ReLU(inplace=True)(Add()(y, skip))
+            y = ReLU(inplace=True)(unit(x, at, "1", c_in, planes, 1), name=f"{at}relu")
+            y = unit(y, at, "2", planes, planes, 3, stride)
+            y = ReLU(inplace=True)(y, name=f"{at}relu:2")
+            y = unit(y, at, "3", planes, 4 * planes, 1)
+            if block == 0:
+                conv = Conv2d(c_in, 4 * planes, 1, stride=stride, bias=False)
+                skip = conv(x, name=f"{at}downsample.0")
+                x = BatchNorm2d(4 * planes)(skip, name=f"{at}downsample.1")
+            x = ReLU(inplace=True)(Add()(y, x, name=f"{at}add"), name=f"{at}relu:3")
             c_in = 4 * planes
-    x = Flatten()(AdaptiveAvgPool2d(1)(x))
-    return Network(image, Linear(c_in, classes)(x))
+    x = Flatten()(AdaptiveAvgPool2d(1)(x, name="avgpool"), name="flatten")
+    return Network(image, Linear(c_in, classes)(x, name="fc"))

@@ -31,7 +31,11 @@ ORDER = (
 
 #: The places an import points up, on call: a network or a training step prints itself as a
 #: table.
-DISPLAY = {("symcnn.graph.network", "symcnn.export"), ("symcnn.training.result", "symcnn.export")}
+DISPLAY = {
+    ("symcnn.graph.network", "symcnn.export"),
+    ("symcnn.graph.record", "symcnn.export"),
+    ("symcnn.training.result", "symcnn.export"),
+}
 
 
 def _modules() -> list[tuple[str, Path]]:

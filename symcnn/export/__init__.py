@@ -1,8 +1,9 @@
 """Exporters: turn a derived network into text for people and machines."""
 
 from .dot import render, to_dot
+from .html import to_html
 from .latex import to_latex
-from .markdown import to_html, to_markdown
+from .markdown import to_markdown
 from .plot import plot
 from .records import to_csv, to_json, to_records
 from .text import to_text

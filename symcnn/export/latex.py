@@ -23,7 +23,7 @@ from ..symbolic.derivation import Derivation
 from ..symbolic.notation import ordered_terms, write_rounding
 from ..symbolic.printing import as_expression
 from ..symbolic.shape import Shape
-from ._table import Row, rows, show_names, with_value
+from ._table import Row, inputs_text, rows, show_names, with_value
 
 if TYPE_CHECKING:
     from ..graph.network import Network
@@ -153,6 +153,7 @@ def to_latex(
     label: str | None = None,
     symbol_names: Mapping[sympy.Symbol, str] | None = None,
     long: bool | None = None,
+    depth: int | None = None,
 ) -> str:
     r"""The network as a LaTeX table (booktabs) in the seed lecture's layout.
 
@@ -185,6 +186,9 @@ def to_latex(
         network has more layers than a landscape page holds (20) and a fragment is a
         ``tabular``; a long fragment needs ``\usepackage{longtable}`` in the preamble.
         Run pdflatex twice: longtable lines its columns up across pages on the second.
+    depth : int, optional
+        One row per module at this depth of the network's hierarchy (``1``: ``layer1``,
+        ``layer2``, ...), its counts summed (see :func:`symcnn.to_text`).
 
     Returns
     -------
@@ -247,12 +251,12 @@ def to_latex(
         raise ValueError(f"a LaTeX label takes letters, digits and :_.- only (got {label!r})")
     names = show_names(net, names)
     fixed = net if at is None else net.subs(at)
-    table = rows(net if both else fixed)
+    table = rows(net if both else fixed, depth)
     if long is None:
         long = standalone and len(table) - 1 > _PAGE_ROWS
     cells = _Cells(dict(symbol_names or {}), _LONG_SHAPES if long else None)
     if both:
-        grid = _both_table(cells, table, rows(fixed), cells.point(fixed), names)
+        grid = _both_table(cells, table, rows(fixed, depth), cells.point(fixed), names)
     else:
         grid = _table(cells, table, symbolic, names)
     if long:
@@ -310,7 +314,7 @@ class _Cells:
         return latex_formula(expr, **self.settings)
 
     def shapes(self, shapes: Iterable[Shape]) -> str:
-        return " / ".join(
+        return ", ".join(
             "$" + r" \times ".join(self._factor(d) for d in shape) + "$" for shape in shapes
         )
 
@@ -330,12 +334,16 @@ class _Cells:
     def layer(self, row: Row) -> str:
         if row.is_total:
             return "total"
+        fed = latex_escape(inputs_text(row.inputs))
+        fed = rf"\\\textit{{from {fed}}}" if fed else ""
         return (
             r"\begin{tabular}[b]{@{}l@{}}"
             + self._inputs(row.input_shapes)
             + r"\\\texttt{"
             + latex_escape(row.description)
-            + r"}\end{tabular}"
+            + "}"
+            + fed
+            + r"\end{tabular}"
         )
 
     def _formula(self, expr: sympy.Expr) -> str:
@@ -362,7 +370,7 @@ class _Cells:
         if self.wrap is None or len(shapes) <= self.wrap:
             return self.shapes(shapes)
         step = self.wrap
-        return r" /\\".join(self.shapes(shapes[i : i + step]) for i in range(0, len(shapes), step))
+        return r",\\".join(self.shapes(shapes[i : i + step]) for i in range(0, len(shapes), step))
 
     def point(self, net: Network) -> str:
         return (

@@ -1,8 +1,7 @@
-"""Markdown and HTML tables, in the layout of the text table (:func:`~symcnn.to_text`)."""
+"""Markdown tables, in the layout of the text table (:func:`~symcnn.to_text`)."""
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -13,20 +12,24 @@ from .text import text_table
 if TYPE_CHECKING:
     from ..graph.network import Network
 
-__all__ = ["to_html", "to_markdown"]
+__all__ = ["to_markdown"]
 
 # Characters that would start emphasis, code, links, HTML or a new cell in a table.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_<>\[\]|])")
 
 
 def to_markdown(
-    net: Network, *, at: Mapping[Any, Any] | None = None, names: bool | None = None
+    net: Network,
+    *,
+    at: Mapping[Any, Any] | None = None,
+    names: bool | None = None,
+    depth: int | None = None,
 ) -> str:
     r"""The network as a GitHub-flavoured Markdown table, the cells of :func:`to_text`.
 
     Layer descriptions are code spans; a cell of several lines (formula above value,
     with ``at``) is joined with ``<br>``; ``|`` and Markdown's other special characters
-    are escaped.
+    are escaped. The count columns are right-aligned, as the HTML table's numbers are.
 
     Parameters
     ----------
@@ -37,6 +40,8 @@ def to_markdown(
     names : bool, optional
         Add a ``name`` column of node names; by default only for networks built by
         :func:`symcnn.from_torch` (see :func:`symcnn.to_text`).
+    depth : int, optional
+        One row per module at this depth of the hierarchy (see :func:`symcnn.to_text`).
 
     Returns
     -------
@@ -48,12 +53,12 @@ def to_markdown(
     >>> import symcnn as sc
     >>> print(to_markdown(sc.Sequential(sc.Linear(2, 1), input_shape=(2,))))
     | #   | layer             | input size | output size | # parameters | # products |
-    |-----|-------------------|------------|-------------|--------------|------------|
+    |-----|-------------------|------------|-------------|-------------:|-----------:|
     | 0   | `nn.Linear(2, 1)` | 2          | 1           | 2+1 = 3      | 2          |
     |     | total             |            |             | 3            | 2          |
     """
     shown = show_names(net, names)
-    headers, rows = text_table(net, at=at, names=shown)
+    headers, rows = text_table(net, at=at, names=shown, depth=depth)
     layer = 1 + shown  # the description's column
     table = [[_text(h) for h in headers]]
     for i, row in enumerate(rows):
@@ -61,65 +66,10 @@ def to_markdown(
         table.append([_code(c) if code and j == layer else _text(c) for j, c in enumerate(row)])
     widths = [max(3, *(len(r[j]) for r in table)) for j in range(len(headers))]
     lines = [_pipe(r, widths) for r in table]
-    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    counts = {j for j, h in enumerate(headers) if h.startswith("#") and j > 0}
+    rule = ("-" * (w + 1) + (":" if j in counts else "-") for j, w in enumerate(widths))
+    lines.insert(1, "|" + "|".join(rule) + "|")
     return "\n".join(lines)
-
-
-def to_html(net: Network, *, at: Mapping[Any, Any] | None = None, names: bool | None = None) -> str:
-    """The network as an HTML table, the cells of :func:`to_text`, every cell escaped.
-
-    Parameters
-    ----------
-    net : Network
-        The network.
-    at : mapping, optional
-        A point such as ``{n: 28, k: 5}``: each formula with its value there below it.
-    names : bool, optional
-        Add a ``name`` column of node names; by default only for networks built by
-        :func:`symcnn.from_torch` (see :func:`symcnn.to_text`).
-
-    Returns
-    -------
-    str
-        The ``<table>`` element.
-
-    Examples
-    --------
-    >>> import symcnn as sc
-    >>> print(to_html(sc.Sequential(sc.Linear(2, 1), input_shape=(2,))))  # doctest: +ELLIPSIS
-    <table>
-    <thead><tr><th>#</th><th>layer</th>...<th># products</th></tr></thead>
-    <tbody>
-    <tr><td>0</td><td><code>nn.Linear(2, 1)</code></td>...<td>2+1 = 3</td><td>2</td></tr>
-    </tbody>
-    <tfoot><tr><td></td><td>total</td><td></td><td></td><td>3</td><td>2</td></tr></tfoot>
-    </table>
-    """
-    shown = show_names(net, names)
-    headers, rows = text_table(net, at=at, names=shown)
-    *layers, total = rows
-    layer = 1 + shown  # the description's column
-
-    def tr(cells: Sequence[str], tag: str = "td", code: bool = False) -> str:
-        out = []
-        for j, cell in enumerate(cells):
-            inner = html.escape(cell).replace("\n", "<br>")
-            if code and j == layer:
-                inner = f"<code>{inner}</code>"
-            out.append(f"<{tag}>{inner}</{tag}>")
-        return "<tr>" + "".join(out) + "</tr>"
-
-    return "\n".join(
-        [
-            "<table>",
-            f"<thead>{tr(headers, 'th')}</thead>",
-            "<tbody>",
-            *(tr(row, code=True) for row in layers),
-            "</tbody>",
-            f"<tfoot>{tr(total)}</tfoot>",
-            "</table>",
-        ]
-    )
 
 
 def _text(cell: str) -> str:

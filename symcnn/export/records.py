@@ -42,7 +42,9 @@ CSV_FIELDS = (
 )
 
 
-def to_records(net: Network, *, at: Mapping[Any, Any] | None = None) -> list[dict[str, Any]]:
+def to_records(
+    net: Network, *, at: Mapping[Any, Any] | None = None, depth: int | None = None
+) -> list[dict[str, Any]]:
     """One dict per layer, in order: its shapes and counts as formulas, and values.
 
     Keys: ``index``, ``name``, ``description``, ``input_shapes`` (a list of shapes, each
@@ -50,7 +52,8 @@ def to_records(net: Network, *, at: Mapping[Any, Any] | None = None) -> list[dic
     strings) and ``shared``; then, when the network is numeric or ``at`` binds every
     symbol, ``input_shapes_value``, ``output_shape_value``, ``params_value`` and
     ``products_value`` as Python ints. The totals are in :func:`to_json` and in the last
-    row of :func:`to_csv`.
+    row of :func:`to_csv`. With ``depth``, one dict per module at that depth of the
+    hierarchy (see :func:`symcnn.to_text`), with a ``layers`` key: how many it sums.
 
     Raises
     ------
@@ -66,16 +69,20 @@ def to_records(net: Network, *, at: Mapping[Any, Any] | None = None) -> list[dic
     >>> record["output_shape"], record["products"], record["products_value"]
     (['2', 'n - 2', 'n - 2'], '18*(n - 2)**2', 162)
     """
-    return [_record(r, p) for r, p in _pairs(net, _point(net, at)) if not r.is_total]
+    pairs = _pairs(net, _point(net, at), depth)
+    return [_record(r, p, depth) for r, p in pairs if not r.is_total]
 
 
-def to_csv(net: Network, *, at: Mapping[Any, Any] | None = None) -> str:
+def to_csv(
+    net: Network, *, at: Mapping[Any, Any] | None = None, depth: int | None = None
+) -> str:
     r"""The records of :func:`to_records` as CSV: a header row, one row per layer, the totals.
 
     A shape is written as a tuple, ``(32, 24, 24)``, several inputs as a list of them;
     formulas in sympy's ``str`` form. The last row holds the totals, as in the text table:
     ``name`` and ``description`` are ``total``, ``params`` and ``products`` (and their
-    ``*_value`` columns) the network's totals, and the other cells are empty.
+    ``*_value`` columns) the network's totals, and the other cells are empty. With
+    ``depth`` the rows are modules and a last column, ``layers``, counts their layers.
 
     Examples
     --------
@@ -87,21 +94,29 @@ def to_csv(net: Network, *, at: Mapping[Any, Any] | None = None) -> str:
     >>> total["index"], total["name"], total["params"], total["products_value"]
     ('', 'total', '51400', '51200')
     """
-    pairs = _pairs(net, _point(net, at))
+    pairs = _pairs(net, _point(net, at), depth)
+    fields = CSV_FIELDS if depth is None else (*CSV_FIELDS, "layers")
     out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=CSV_FIELDS, lineterminator="\n", restval="")
+    writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n", restval="")
     writer.writeheader()
     for row, fixed in pairs[:-1]:
-        record = _record(row, fixed)
+        record = _record(row, fixed, depth)
         writer.writerow({key: _csv_cell(key, value) for key, value in record.items()})
     writer.writerow({"name": "total", "description": "total", **_totals(*pairs[-1])})
     return out.getvalue()
 
 
-def to_json(net: Network, *, at: Mapping[Any, Any] | None = None, indent: int | None = 2) -> str:
+def to_json(
+    net: Network,
+    *,
+    at: Mapping[Any, Any] | None = None,
+    indent: int | None = 2,
+    depth: int | None = None,
+) -> str:
     """The network as JSON: ``{"at": ..., "layers": [...], "totals": {...}}``.
 
-    ``layers`` holds the records of :func:`to_records`; ``totals`` the network's
+    ``layers`` holds the records of :func:`to_records` (by module with ``depth``),
+    ``totals`` the network's
     ``params`` and ``products`` (formulas, and values when numeric); ``at`` the point's
     bindings by symbol name, or null. Values are exact JSON integers.
 
@@ -114,13 +129,13 @@ def to_json(net: Network, *, at: Mapping[Any, Any] | None = None, indent: int | 
     (51400, [200])
     """
     fixed = _point(net, at)
-    pairs = _pairs(net, fixed)
+    pairs = _pairs(net, fixed, depth)
     totals = _totals(*pairs[-1])
     document = {
         "at": None
         if at is None or fixed is None
         else {str(s): _int(v) for s, v in fixed.bindings.items()},
-        "layers": [_record(r, p) for r, p in pairs[:-1]],
+        "layers": [_record(r, p, depth) for r, p in pairs[:-1]],
         "totals": totals,
     }
     return json.dumps(document, indent=indent, ensure_ascii=False)
@@ -133,11 +148,13 @@ def _point(net: Network, at: Mapping[Any, Any] | None) -> Network | None:
     return None if net.free_symbols else net
 
 
-def _pairs(net: Network, fixed: Network | None) -> list[tuple[Row, Row | None]]:
+def _pairs(
+    net: Network, fixed: Network | None, depth: int | None
+) -> list[tuple[Row, Row | None]]:
     """Each row of the network with the same row where values are read, if anywhere."""
     if fixed is None:
-        return [(r, None) for r in rows(net)]
-    return list(zip(rows(net), rows(fixed), strict=True))
+        return [(r, None) for r in rows(net, depth)]
+    return list(zip(rows(net, depth), rows(fixed, depth), strict=True))
 
 
 def _totals(total: Row, total_value: Row | None) -> dict[str, Any]:
@@ -154,7 +171,7 @@ def _totals(total: Row, total_value: Row | None) -> dict[str, Any]:
     return out
 
 
-def _record(row: Row, fixed: Row | None) -> dict[str, Any]:
+def _record(row: Row, fixed: Row | None, depth: int | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "index": row.index,
         "name": row.name,
@@ -172,6 +189,8 @@ def _record(row: Row, fixed: Row | None) -> dict[str, Any]:
             "params_value": _int(fixed.params.value),
             "products_value": _int(fixed.products.value),
         }
+    if depth is not None:
+        out["layers"] = row.layers
     return out
 
 

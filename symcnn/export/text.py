@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..symbolic.derivation import Derivation
 from ..symbolic.printing import text
-from ..symbolic.shape import Shape
-from ._table import Row, rows, show_names, with_value
+from ._table import Row, inputs_text, rows, shapes_text, show_names, with_value
 
 if TYPE_CHECKING:
     from ..graph.network import Network
@@ -16,7 +15,13 @@ if TYPE_CHECKING:
 __all__ = ["count_text", "grid", "text_table", "to_text"]
 
 
-def to_text(net: Network, *, at: Mapping[Any, Any] | None = None, names: bool | None = None) -> str:
+def to_text(
+    net: Network,
+    *,
+    at: Mapping[Any, Any] | None = None,
+    names: bool | None = None,
+    depth: int | None = None,
+) -> str:
     """The network as a text table: one row per layer, then the totals.
 
     Counts show their derivation (``32·(5²+1) = 832``), as on the seed slide; for a
@@ -34,11 +39,15 @@ def to_text(net: Network, *, at: Mapping[Any, Any] | None = None, names: bool | 
         Add a ``name`` column with each layer's node name after the ``#`` column. By
         default it is shown for networks built by :func:`symcnn.from_torch` (whose node
         names are the module's attribute paths) and left out otherwise.
+    depth : int, optional
+        One row per module at this depth of the network's hierarchy (``1``:
+        ``layer1``, ``layer2``, ...), its counts summed; None keeps every layer.
 
     Returns
     -------
     str
-        The table, lines joined by newlines.
+        The table, lines joined by newlines. A network with merges gets an ``inputs``
+        column naming the rows that feed each merge.
 
     Examples
     --------
@@ -52,8 +61,8 @@ def to_text(net: Network, *, at: Mapping[Any, Any] | None = None, names: bool | 
     >>> print(to_text(sc.Sequential(sc.Conv2d(1, 2, 3), input_shape=(1, n, n)), at={n: 5}))
     #  layer                           output size        # parameters   # products
                                        at n=5             at n=5         at n=5
-    -  ------------------------------  -----------------  -------------  ---------------------------
-    0  nn.Conv2d(1, 2, kernel_size=3)  2×(n - 2)×(n - 2)  2·(3²+1) = 20  2·(n - 2)²·3² = 18·(n - 2)²
+    -  ------------------------------  -----------------  -------------  -------------
+    0  nn.Conv2d(1, 2, kernel_size=3)  2×(n - 2)×(n - 2)  2·(3²+1) = 20  18·(n - 2)²
                                        2×3×3              2·(3²+1) = 20  2·3²·3² = 162
        total                           2×(n - 2)×(n - 2)  20             18·(n - 2)²
                                        2×3×3              20             162
@@ -63,30 +72,39 @@ def to_text(net: Network, *, at: Mapping[Any, Any] | None = None, names: bool | 
     0  linear1  nn.Linear(2, 1)  2           1            2+1 = 3       2
                 total                                     3             2
     """
-    return grid(*text_table(net, at=at, names=names))
+    return grid(*text_table(net, at=at, names=names, depth=depth))
 
 
 def text_table(
-    net: Network, *, at: Mapping[Any, Any] | None = None, names: bool | None = None
+    net: Network,
+    *,
+    at: Mapping[Any, Any] | None = None,
+    names: bool | None = None,
+    depth: int | None = None,
 ) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
     """The headers and rows of :func:`to_text`, each cell plain text, maybe several lines.
 
     The last row holds the totals. :func:`symcnn.export.markdown.to_markdown` writes the
     same cells as a Markdown table. With the ``name`` column (``names``, see
-    :func:`to_text`) the description is the third cell of a row, else the second.
+    :func:`to_text`) the description is the third cell of a row, else the second; an
+    ``inputs`` column follows the description when the network merges branches.
     """
-    headers, table = _cells(net, at)
+    table = rows(net, depth)
+    headers, cells = _cells(net, at, table, depth)
+    if any(r.inputs for r in table):
+        headers = (*headers[:2], "inputs", *headers[2:])
+        cells = [(*c[:2], inputs_text(r.inputs), *c[2:]) for c, r in zip(cells, table, strict=True)]
     if not show_names(net, names):
-        return headers, table
-    named = [r.name if not r.is_total else "" for r in rows(net)]
+        return headers, cells
+    named = [r.name if not r.is_total else "" for r in table]
     return (
         (headers[0], "name", *headers[1:]),
-        [(row[0], name, *row[1:]) for row, name in zip(table, named, strict=True)],
+        [(row[0], name, *row[1:]) for row, name in zip(cells, named, strict=True)],
     )
 
 
 def _cells(
-    net: Network, at: Mapping[Any, Any] | None
+    net: Network, at: Mapping[Any, Any] | None, table: list[Row], depth: int | None
 ) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:
     if at is None:
         headers: tuple[str, ...] = (
@@ -99,14 +117,14 @@ def _cells(
         )
         return headers, [
             (
-                _index(r),
+                r.number,
                 r.description,
-                _shapes(r.input_shapes) if not r.is_total else "",
-                _shapes(r.output_shapes) if not r.is_total else "",
+                shapes_text(r.input_shapes) if not r.is_total else "",
+                shapes_text(r.output_shapes) if not r.is_total else "",
                 _params_cell(r),
                 count_text(r.products),
             )
-            for r in rows(net)
+            for r in table
         ]
     fixed = net.subs(at)
     where = "at " + ", ".join(f"{s}={text(v)}" for s, v in fixed.bindings.items())
@@ -119,27 +137,19 @@ def _cells(
     )
     return headers, [
         (
-            _index(r),
+            r.number,
             r.description,
-            f"{_shapes(r.output_shapes)}\n{_shapes(p.output_shapes)}",
+            f"{shapes_text(r.output_shapes)}\n{shapes_text(p.output_shapes)}",
             f"{_params_cell(r)}\n{_params_cell(p)}",
             f"{count_text(r.products)}\n{count_text(p.products)}",
         )
-        for r, p in zip(rows(net), rows(fixed), strict=True)
+        for r, p in zip(table, rows(fixed, depth), strict=True)
     ]
 
 
 def count_text(d: Derivation) -> str:
     """A count in plain text with its derivation: ``32·(5²+1) = 832``."""
     return with_value(d, Derivation.text, text)
-
-
-def _index(row: Row) -> str:
-    return "" if row.index is None else str(row.index)
-
-
-def _shapes(shapes: tuple[Shape, ...]) -> str:
-    return " / ".join(map(str, shapes))
 
 
 def _params_cell(row: Row) -> str:

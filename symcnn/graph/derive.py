@@ -31,6 +31,7 @@ from ..symbolic.guard import collector_paused, solver_error
 from ..symbolic.printing import text
 from ..symbolic.shape import Shape
 from ..validity.condition import Condition
+from .hierarchy import Hierarchy
 from .record import LayerRecord, Located, Upstream
 
 if TYPE_CHECKING:
@@ -236,6 +237,10 @@ class Builder:
         self._seen: set[int] = set()
         self.guards: list[Guard] = []
         self._guarded: Upstream | None = None  # the guards so far, as one chain
+        # the modules a front-end is inside while it adds nodes (graph/hierarchy.py)
+        self.scope: tuple[str, ...] = ()
+        self.scopes: dict[str, tuple[str, ...]] = {}
+        self.kinds: dict[str, str] = {}
 
     def shape(self, name: str) -> Shape:
         """The output shape of node ``name``, derived when it was added."""
@@ -255,6 +260,8 @@ class Builder:
             if source not in self.shapes:
                 raise GraphError(f"node {name!r} reads {source!r}, which is not derived before it")
         check_wiring(name, layer, inputs)
+        if self.scope:
+            self.scopes[name] = self.scope
         try:
             return self._derive(Wiring(name, layer, inputs))
         except Exception as err:  # an error inside sympy becomes a SolverError naming the node
@@ -332,6 +339,11 @@ class Builder:
 
         return Network._adopt(self, None if outputs is None else tuple(outputs), source)
 
+    @property
+    def hierarchy(self) -> Hierarchy:
+        """The modules around each node, as the front-end recorded them."""
+        return Hierarchy(self.scopes, self.kinds)
+
     def check_complete(self, outputs: Sequence[Any] | None) -> None:
         """Raise :class:`GraphError` for an input nothing reads or an unknown output."""
         if len(self.wiring) > 1:
@@ -347,13 +359,17 @@ def derive_all(
     wiring: Iterable[Wiring],
     bindings: Mapping[sympy.Symbol, Any] | None = None,
     guards: Iterable[Guard] = (),
+    hierarchy: Hierarchy | None = None,
 ) -> Builder:
     """A :class:`Builder` that has derived every node of ``wiring``, in its order.
 
-    Each of ``guards`` is assumed again before the node it preceded. The garbage collector
-    waits meanwhile (:func:`~symcnn.symbolic.guard.collector_paused`).
+    Each of ``guards`` is assumed again before the node it preceded; ``hierarchy`` is
+    kept as the nodes' modules. The garbage collector waits meanwhile
+    (:func:`~symcnn.symbolic.guard.collector_paused`).
     """
     builder = Builder(bindings)
+    if hierarchy is not None:
+        builder.scopes, builder.kinds = dict(hierarchy.scopes), dict(hierarchy.kinds)
     pending = sorted(guards, key=lambda g: g.before)
     with collector_paused():
         for i, node in enumerate(wiring):

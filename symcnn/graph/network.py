@@ -17,12 +17,14 @@ from ..symbolic.shape import Shape, as_size
 from ..validity.condition import Condition
 from .convert import EDGE_PORT, NODE_LAYER, NODE_RECORD, from_networkx, is_networkx, to_networkx
 from .derive import Builder, Wiring, bound_text, derive_all
+from .hierarchy import Hierarchy
 from .record import LayerRecord
 from .trace import default_names, trace
 
 if TYPE_CHECKING:
     import networkx as nx
 
+    from ..export.display import Table
     from ..layers.tensor import Tensor
     from ..training import Training
 
@@ -76,13 +78,15 @@ class Network:
             if outputs is not None:
                 raise GraphError("give either a graph, or inputs and outputs")
             wiring, given = from_networkx(inputs)
-            source = inputs.graph.get("source")  # type: ignore[union-attr]
+            attributes = inputs.graph  # type: ignore[union-attr]
+            source = attributes.get("source")
             # a traced network's guards, before every node: the graph may have been edited
-            guards = [replace(g, before=0) for g in inputs.graph.get("guards", ())]  # type: ignore[union-attr]
+            guards = [replace(g, before=0) for g in attributes.get("guards", ())]
+            hierarchy = Hierarchy.from_attributes(attributes)
         else:
             wiring, given = trace(inputs, outputs)
-            source, guards = None, []
-        builder = derive_all(wiring, bindings, guards)
+            source, guards, hierarchy = None, [], None
+        builder = derive_all(wiring, bindings, guards, hierarchy)
         self._take(builder, None if given is None else tuple(given), source)
 
     @classmethod
@@ -108,6 +112,7 @@ class Network:
         self._own_conditions = tuple(builder.own_conditions)
         self._guards = tuple(builder.guards)
         self._records = tuple(builder.records)
+        self._hierarchy = builder.hierarchy
         self._constraints: tuple[Boolean, ...] | None = None
         self._domain: tuple[tuple[str, Condition], ...] | None = None
         self._free_symbols: frozenset[sympy.Symbol] | None = None
@@ -122,14 +127,12 @@ class Network:
     def graph(self) -> nx.MultiDiGraph:
         """The annotated graph, read-only: each node has ``"layer"`` and ``"record"``.
 
-        A ``networkx.MultiDiGraph`` (a kind of ``DiGraph``) with one edge per input port,
-        keyed and labelled by the port: ``x * x`` is two edges from ``x``. It is built on
-        first access. A network is a value: its totals, domain and records are derived
-        once, so the graph it answers for cannot change under it. The graph is frozen
-        (networkx's :func:`~networkx.freeze`) and its node, edge and graph attributes are
-        read-only mappings; to change a network, copy the graph
-        (``networkx.MultiDiGraph(net.graph)``), change the copy and build a new
-        ``Network`` from it.
+        A ``networkx.MultiDiGraph`` with one edge per input port, keyed and labelled by the
+        port: ``x * x`` is two edges from ``x``. A network is a value, derived once, so
+        the graph is frozen (networkx's :func:`~networkx.freeze`), its attributes
+        read-only; to change a network, change a copy (``networkx.MultiDiGraph(net.graph)``)
+        and build a new ``Network`` from it. A traced network's graph also carries
+        ``"source"``, ``"guards"``, and its modules (:class:`~.hierarchy.Hierarchy`).
 
         Examples
         --------
@@ -152,6 +155,7 @@ class Network:
                 attributes["source"] = self._source
             if self._guards:
                 attributes["guards"] = self._guards
+            attributes |= self._hierarchy.attributes()
             self._read_only = to_networkx(self._wiring, self._by_name, attributes)
         return self._read_only
 
@@ -162,12 +166,10 @@ class Network:
 
     def __getitem__(self, key: int | str) -> LayerRecord:
         """A layer's record by index or by node name."""
-        if isinstance(key, str):
-            for record in self._records:
-                if record.name == key:
-                    return record
+        record = self._by_name.get(key) if isinstance(key, str) else self._records[key]
+        if record is None:
             raise KeyError(key)
-        return self._records[key]
+        return record
 
     def __len__(self) -> int:
         return len(self._records)
@@ -380,7 +382,7 @@ class Network:
                 memo[id(node.layer)] = node.layer.substituted(resolved)
             wiring.append(Wiring(node.name, memo[id(node.layer)], node.inputs))
         guards = [g.subs(resolved) for g in self._guards]
-        builder = derive_all(wiring, {**bindings, **shown}, guards)
+        builder = derive_all(wiring, {**bindings, **shown}, guards, self._hierarchy)
         return type(self)._adopt(builder, self._given_outputs, self._source)
 
     def _resolve(self, mapping: Mapping[Any, Any]) -> dict[sympy.Symbol, sympy.Expr]:
@@ -527,16 +529,8 @@ class Network:
         """:func:`symcnn.graph.queries.dominant`: the layer with the largest ``quantity``."""
         return _queries().dominant(self, quantity, x, at)
 
-    # -- checks -------------------------------------------------------------------------
     def check_exact_fit(self) -> tuple[Boolean, ...]:
-        """cs231n's stricter rule: every window layer's strides tile its input exactly.
-
-        PyTorch floors ``(W - F + 2P)/S + 1`` and drops leftover rows and columns
-        silently; some courses require the division to be exact. This check is offered
-        apart and never changes the shapes symcnn derives. It raises
-        :class:`ShapeError` at the first layer where the fit is provably inexact and
-        returns the conditions that still depend on symbols.
-        """
+        """:func:`symcnn.graph.queries.check_exact_fit`: strides that tile exactly (cs231n)."""
         return _queries().check_exact_fit(self)
 
     # -- display ------------------------------------------------------------------------
@@ -547,25 +541,32 @@ class Network:
         return f"{head}, input {self.input_shape} → output {self.output_shape}>"
 
     def __str__(self) -> str:
-        from ..export.text import to_text
+        return str(self.table())
 
-        return to_text(self)
+    @property
+    def hierarchy(self) -> Hierarchy:
+        """The modules each node was called inside, which :meth:`table` groups by depth."""
+        return self._hierarchy
 
-    # -- notebook display (IPython's rich display protocol) -------------------------------
-    def _repr_markdown_(self) -> str:
-        from ..export.markdown import to_markdown
+    def table(self, *, at: Mapping[Any, Any] | None = None, depth: int | None = None) -> Table:
+        """The table a notebook shows (:class:`~symcnn.export.display.Table`).
 
-        return to_markdown(self)
+        ``at`` puts each formula next to its value at a point; ``depth`` sums the layers
+        of each module that deep in one row (``depth=1``: ``layer1``, ``layer2``, ...).
+        """
+        from ..export.display import Table
 
+        return Table(self, at=at, depth=depth)
+
+    # IPython's rich display: the table in HTML, Markdown and LaTeX, showing the same
     def _repr_html_(self) -> str:
-        from ..export.markdown import to_html
+        return self.table()._repr_html_()
 
-        return to_html(self)
+    def _repr_markdown_(self) -> str:
+        return self.table()._repr_markdown_()
 
     def _repr_latex_(self) -> str:
-        from ..export.latex import latex_totals
-
-        return latex_totals(self)
+        return self.table()._repr_latex_()
 
 
 class Sequential(Network):

@@ -213,7 +213,14 @@ def _check_quantity(quantity: str) -> str:
 
 
 def check_exact_fit(net: Network) -> tuple[Boolean, ...]:
-    """:meth:`Network.check_exact_fit`: raise at a provably inexact fit, return the rest."""
+    """cs231n's stricter rule: every window layer's strides tile its input exactly.
+
+    PyTorch floors ``(W - F + 2P)/S + 1`` and drops leftover rows and columns silently;
+    some courses require the division to be exact. This check is offered apart and never
+    changes the shapes symcnn derives. It raises :class:`ShapeError` at the first layer
+    where the fit is provably inexact and returns the conditions that still depend on
+    symbols.
+    """
     undecided = []
     for r in net.layers:
         for cond in r.layer.exact_fit_conditions(*r.input_shapes):

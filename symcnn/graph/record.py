@@ -51,7 +51,7 @@ class Upstream:
         return tuple(dict.fromkeys(located for node in order for located in node.own))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class LayerRecord:
     """One layer of a network with everything derived for it.
 
@@ -167,6 +167,19 @@ class LayerRecord:
     def products_text(self) -> str:
         """The product count with its derivation: ``32·24²·5² = 460800``."""
         return _with_derivation(self.products_derivation)
+
+    # -- display: a card, not the dataclass's nested Derivation(...) ---------------------
+    def __str__(self) -> str:
+        from ..export.card import card_text
+
+        return card_text(self)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        from ..export.card import card_html
+
+        return card_html(self)
 
     def evaluate(self, quantity: str, *, on_invalid: str = "raise", **values: Any) -> Any:
         """The ``quantity`` of this layer at many sizes, exactly; see :meth:`Network.evaluate`."""

@@ -120,7 +120,7 @@ def test_records_at_a_partial_point_are_formulas_there(capsys):
 def test_markdown_table(capsys):
     _, out, _ = run(capsys, "table", "--format", "markdown")
     lines = out.splitlines()
-    assert lines[0].startswith("| #") and set(lines[1]) <= {"|", "-"}
+    assert lines[0].startswith("| #") and set(lines[1]) <= {"|", "-", ":"}
     assert "`nn.Conv2d(1, 32, kernel_size=5)`" in out
     assert "64·(32·5²+1) = 51264" in out
 

@@ -89,7 +89,7 @@ def test_golden_files_are_all_checked():
 def test_markdown_is_the_text_table(net28):
     lines = sc.to_markdown(net28).splitlines()
     assert lines[0].startswith("| #   | layer ")
-    assert set(lines[1]) == {"|", "-"}
+    assert set(lines[1]) == {"|", "-", ":"} and lines[1].endswith("-:|")  # counts right
     assert [c.strip() for c in lines[2].split("|")[1:-1]] == [
         "0",
         "`nn.Conv2d(1, 32, kernel_size=5)`",
@@ -124,8 +124,9 @@ def test_markdown_escapes_pipes_and_markup():
 def test_html_is_escaped():
     page = sc.to_html(sc.Sequential(Odd(), input_shape=(1, 3, 3)))
     assert "<code>F.odd(a | b, *c_d*, `e`, &lt;f&gt; &amp; [g])</code>" in page
-    assert page.startswith("<table>") and page.endswith("</table>")
-    assert "<tfoot><tr><td></td><td>total</td>" in page
+    assert page.startswith('<div class="symcnn-wrap">') and page.endswith("</table>\n</div>")
+    assert '<tfoot><tr class="symcnn-total"><td></td><td>odd1</td>' not in page
+    assert '<tfoot><tr class="symcnn-total"><td></td><td>total</td>' in page
 
 
 # -- records, CSV and JSON ------------------------------------------------------------
@@ -274,11 +275,10 @@ def test_render_refuses_unknown_formats(tmp_path, net28):
 
 # -- notebook display --------------------------------------------------------------------
 def test_notebook_display(seed_net, net28):
-    assert net28._repr_markdown_() == sc.to_markdown(net28)
-    assert net28._repr_html_() == sc.to_html(net28)
-    assert net28._repr_latex_() == (
-        "$\\displaystyle \\text{parameters} = 105506, \\quad \\text{products} = 1333200$"
-    )
+    """The three notebook formats show one table, with the node names."""
+    assert net28._repr_markdown_() == sc.to_markdown(net28, names=True)
+    assert net28._repr_html_() == sc.to_html(net28, names=True)
+    assert net28._repr_latex_() == sc.to_latex(net28, names=True)
     assert "\\left\\lfloor" in seed_net._repr_latex_()
 
 

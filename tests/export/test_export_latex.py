@@ -152,7 +152,7 @@ def test_user_text_is_escaped():
     ) in latex
     assert "\\texttt{torch.add(...)}" in latex
     assert "(shared: $2\\cdot(2\\cdot3^{2}+1) = 38$)" in latex
-    assert "$2 \\times h \\times h$ / $2 \\times h \\times h$" in latex  # Add's two inputs
+    assert "$2 \\times h \\times h$, $2 \\times h \\times h$" in latex  # Add's two inputs
 
 
 @pytest.mark.parametrize(

@@ -106,7 +106,12 @@ class Converter:
 
     def _node(self, node: Any) -> Any:
         if node.op != "placeholder":
-            return self._convert(node)
+            outer = self.builder.scope
+            self.builder.scope = self._scope(node) or outer
+            try:
+                return self._convert(node)
+            finally:
+                self.builder.scope = outer
         i = len(self.inputs)
         if i >= len(self.shapes):
             if node.args:  # an optional argument of forward: traced with its default
@@ -120,6 +125,19 @@ class Converter:
         shape = self.builder.add(name, sl.Input(self.shapes[i]))
         self.inputs.append(name)
         return Value(name, shape)
+
+    def _scope(self, node: Any) -> tuple[str, ...]:
+        """The modules torch.fx recorded around ``node``, outermost first, with classes.
+
+        A module's own call is not inside itself: its node is named after it already.
+        """
+        scope = []
+        for path, kind in node.meta.get("nn_module_stack", {}).values():
+            if node.op == "call_module" and path == node.target:
+                continue
+            scope.append(path)
+            self.builder.kinds.setdefault(path, getattr(kind, "__name__", str(kind)))
+        return tuple(scope)
 
     def decide(self, node: Any) -> bool:
         """``bool()`` of a traced size comparison: decided, and kept as a guard if needed."""
@@ -161,6 +179,7 @@ class Converter:
         if len(reached) == len(wiring):
             return self.builder
         pruned = Builder()  # rare: derive the kept nodes again, in the same order
+        pruned.scopes, pruned.kinds = self.builder.scopes, self.builder.kinds
         guards = list(self.builder.guards)
         for i, (name, node) in enumerate(wiring.items()):
             while guards and guards[0].before <= i:
