@@ -7,7 +7,7 @@ Chromium (``chromium`` on PATH, or ``--chromium PATH``). Works offline.
 The notebook is written with nbformat, run with nbconvert's ExecutePreprocessor on a kernel
 of this very interpreter (a kernelspec written to a temporary folder, so another ``python3``
 kernel installed on the machine is never picked up), exported with the "lab" template, its
-CDN scripts dropped (the tables need none), and screenshotted by headless Chromium 1100
+CDN scripts dropped (the tables need none), and screenshotted by headless Chromium 1440
 pixels wide and exactly as tall as the page.
 """
 
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import html
-import inspect
 import json
 import re
 import shutil
@@ -26,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
-WIDTH = 1100
+WIDTH = 1440
 
 # as in tests/browser.py: as root Chromium needs --no-sandbox, and on a closed network the
 # background services must be off or start-up stalls on refused connections
@@ -52,40 +51,19 @@ window.addEventListener("load", () => {
 </script>"""
 
 
-def has_depth_table() -> bool:
-    """Whether ``Network.table(depth=1)`` sums ``symcnn.models.resnet50()`` by stage.
-
-    Not before symcnn has the method, nor while the depth leaves the network's 175 layers
-    ungrouped: the picture would be four thousand pixels of ResNet.
-    """
-    from symcnn import Network
-    from symcnn.models import resnet50
-
-    table = getattr(Network, "table", None)
-    if table is None or "depth" not in inspect.signature(table).parameters:
-        return False
-    try:
-        return len(resnet50().table(depth=1).rows) <= 20
-    except Exception:  # an API still in the making: leave the cell out
-        return False
-
-
 def cells() -> list[tuple[str, str]]:
     """The notebook's cells, as (kind, source)."""
     out = [
         ("markdown", "# symcnn in a notebook\n\nThe seed lecture's LeNet, in closed form:"),
-        ("code", "import symcnn as sc\nimport symcnn.models"),
+        ("code", "import symcnn as sc"),
         ("code", "net = sc.models.lenet()\nnet"),
         ("markdown", "At the seed's numbers, 28×28 inputs and 5×5 kernels:"),
         ("code", "sc.models.lenet(28, 5)"),
         ("markdown", "One layer's card:"),
         ("code", 'net["conv2"]'),
+        ("markdown", "ResNet-50 at 224×224, one row per stage:"),
+        ("code", 'sc.models.resnet50().subs({"H": 224, "W": 224}).table(depth=1)'),
     ]
-    if has_depth_table():
-        out += [
-            ("markdown", "ResNet-50, one row per stage:"),
-            ("code", "sc.models.resnet50().table(depth=1)"),
-        ]
     return out
 
 

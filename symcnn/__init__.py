@@ -80,7 +80,11 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    """Load a front-end or an exporter on first use (PEP 562)."""
+    """Load a front-end, an exporter or ``symcnn.models`` on first use (PEP 562)."""
+    if name == "models":  # sc.models.lenet() after a plain "import symcnn as sc"
+        import importlib
+
+        return importlib.import_module("symcnn.models")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'symcnn' has no attribute {name!r}")

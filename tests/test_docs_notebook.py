@@ -44,7 +44,7 @@ def test_png(built):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     assert data[12:16] == b"IHDR"
     width, height = struct.unpack(">II", data[16:24])
-    assert width == 1100
+    assert width == 1440  # docs/notebook.py: WIDTH
     assert 800 <= height <= 16000  # three tables and their cells at least
     assert len(data) > 20_000
 

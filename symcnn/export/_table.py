@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Row",
+    "inputs_of",
     "inputs_text",
     "point",
     "restates",
@@ -203,6 +204,19 @@ def _sources(graph: Any, node: str) -> list[str]:
 
 def _input_names(graph: Any) -> list[str]:
     return [n for n, record in graph.nodes(data=NODE_RECORD) if record is None]
+
+
+def inputs_of(net: Network) -> list[tuple[str, Shape]]:
+    """The network's input nodes, each with its shape, in order.
+
+    Examples
+    --------
+    >>> import symcnn as sc
+    >>> inputs_of(sc.Sequential(sc.Linear(2, 1), input_shape=(2,)))
+    [('input', Shape((2,)))]
+    """
+    names = _input_names(net.graph)
+    return list(zip(names, (i.shape for i in net.inputs), strict=True))
 
 
 def _sum(values: Iterable[sympy.Expr]) -> Derivation:

@@ -20,7 +20,7 @@ import sympy
 
 from ..symbolic.derivation import Derivation
 from ..symbolic.printing import text
-from ._table import Row, inputs_text, restates, rows, shapes_text, show_names
+from ._table import Row, inputs_of, inputs_text, restates, rows, shapes_text, show_names
 
 if TYPE_CHECKING:
     from ..graph.network import Network
@@ -113,11 +113,13 @@ def to_html(
 ) -> str:
     r"""The network's table as a notebook shows it: a ``<table class="symcnn">`` with CSS.
 
-    One row per layer (or per module, with ``depth``), then the totals in a ruled, bold
-    row. Columns: ``#``, the node name, the layer, the rows feeding a merge (when the
-    network has one), the input and output sizes, and the parameters and products,
-    each as its working and its value so that values align on their digits. With
-    ``at`` each quantity shows its formula beside its value at that point.
+    The network's inputs, one row per layer (or per module, with ``depth``), then the
+    totals in a ruled, bold row. Columns: ``#``, the node name, the layer, the rows
+    feeding a merge or a branch (when the network has one), the output size, and the
+    parameters and products, each as its working and its value so that values align on
+    their digits. A row's input is the output of the row above it or of the rows its
+    ``inputs`` name, so no column repeats the sizes (wide symbolic sizes once, not
+    twice). With ``at`` each quantity shows its formula beside its value at that point.
 
     Parameters
     ----------
@@ -142,10 +144,18 @@ def to_html(
     >>> body = page[page.index("<tbody>"):]
     >>> print(body.replace("</td>", "</td>\n"))  # doctest: +ELLIPSIS
     <tbody>
+    <tr class="symcnn-input"><td></td>
+    <td>input</td>
+    <td>input</td>
+    <td>256</td>
+    <td class="num deriv"></td>
+    <td class="num value"></td>
+    <td class="num deriv"></td>
+    <td class="num value"></td>
+    </tr>
     <tr><td class="num">0</td>
     <td>linear1</td>
     <td><code>nn.Linear(256, 200)</code></td>
-    <td>256</td>
     <td>200</td>
     <td class="num deriv">200·(256+1) =</td>
     <td class="num value">51,400</td>
@@ -162,6 +172,7 @@ def to_html(
     merges = any(r.inputs for r in table)
     fixed = None if at is None else net.subs(at)
     head = _head(shown, merges, fixed)
+    sources = _sources(net, fixed, shown, merges)
     # a column of formulas reads from the left; one of numbers aligns on the digits
     formulas = (
         fixed is None and any(r.params.value.free_symbols for r in table),
@@ -175,6 +186,7 @@ def to_html(
                 '<table class="symcnn">',
                 "<thead>" + "".join(head) + "</thead>",
                 "<tbody>",
+                *(_tr(cells, "symcnn-input") for cells in sources),
                 *(_tr(cells) for cells in layers),
                 "</tbody>",
                 f"<tfoot>{_tr(total, 'symcnn-total')}</tfoot>",
@@ -203,7 +215,6 @@ def _head(names: bool, merges: bool, fixed: Network | None) -> list[str]:
     if fixed is None:
         cells = [
             *left,
-            _Cell("input size"),
             _Cell("output size"),
             _Cell("# parameters", "num", span=2),
             _Cell("# products", "num", span=2),
@@ -233,7 +244,6 @@ def _row(
     cells += [_Cell(inputs_text(r.inputs))] * merges
     total = r.is_total
     if p is None:
-        cells += [_Cell("" if total else shapes_text(r.input_shapes))]
         cells += [_Cell("" if total else shapes_text(r.output_shapes))]
         cells += _count(r.params, formulas[0], r.shared) + _count(r.products, formulas[1])
     else:
@@ -242,6 +252,22 @@ def _row(
         cells += [_Cell(text(r.params.value)), *_count(p.params, False, p.shared)]
         cells += [_Cell(text(r.products.value)), *_count(p.products, False)]
     return [c.html() for c in cells]
+
+
+def _sources(net: Network, fixed: Network | None, names: bool, merges: bool) -> list[list[str]]:
+    """A row per input of the network: its name and size, where the first layer reads."""
+    points = inputs_of(fixed) if fixed is not None else [(None, None)] * len(net.inputs)
+    out = []
+    for (name, shape), (_, there) in zip(inputs_of(net), points, strict=True):
+        cells = [_Cell(""), *[_Cell(name)] * names, _Cell("input"), *[_Cell("")] * merges]
+        cells.append(_Cell(str(shape)))
+        blank = [_Cell("", "num deriv"), _Cell("", "num value")]  # no counts: an input
+        if there is not None:
+            cells += [_Cell(str(there)), *([_Cell("")] + blank) * 2]
+        else:
+            cells += blank * 2
+        out.append([c.html() for c in cells])
+    return out
 
 
 def _count(d: Derivation, formulas: bool, shared: bool = False) -> list[_Cell]:

@@ -223,11 +223,14 @@ def test_html_table_of_the_seed(net28):
     assert page.startswith('<div class="symcnn-wrap">\n<style>\n') and CSS in page
     assert page.count('<table class="symcnn">') == 1
     body = page[page.index("<tbody>") : page.index("</tbody>")]
-    first = body.splitlines()[1]
+    source, first = body.splitlines()[1:3]
+    assert source.startswith(
+        '<tr class="symcnn-input"><td></td><td>input</td><td>input</td><td>1×28×28</td>'
+    )
     assert first == (
         '<tr><td class="num">0</td><td>conv1</td>'
         "<td><code>nn.Conv2d(1, 32, kernel_size=5)</code></td>"
-        "<td>1×28×28</td><td>32×24×24</td>"
+        "<td>32×24×24</td>"
         '<td class="num deriv">32·(5²+1) =</td><td class="num value">832</td>'
         '<td class="num deriv">32·24²·5² =</td><td class="num value">460,800</td></tr>'
     )
@@ -270,7 +273,9 @@ def test_html_groups_and_merges(traced):
     flat = to_html(net)
     assert "<th>inputs</th>" in flat
     assert "<td>layer1.0.conv2, layer1.0.down.1</td>" in flat
-    assert "8×(H - 2)×(H - 2), 8×(H - 2)×(H - 2)" in flat  # never "a / b": not a division
+    assert "<th>input size</th>" not in flat  # the rows above, or those 'inputs' names
+    text = sc.to_text(net)
+    assert "8×(H - 2)×(H - 2), 8×(H - 2)×(H - 2)" in text  # never "a / b": not a division
 
 
 def test_html_escapes_hostile_names():

@@ -110,7 +110,7 @@ def test_html_names(plain):
     page = sc.to_html(plain, names=True)
     assert "<th>#</th>" not in page  # numbers are right-aligned, the header too
     assert (
-        '<thead><tr><th class="num">#</th><th>name</th><th>layer</th><th>input size</th>'
+        '<thead><tr><th class="num">#</th><th>name</th><th>layer</th>'
         '<th>output size</th><th class="num" colspan="2"># parameters</th>'
         '<th class="num" colspan="2"># products</th></tr></thead>'
     ) in page
