@@ -128,17 +128,17 @@ def rows(net: Network, depth: int | None = None) -> list[Row]:
     """
     graph = net.graph
     runs = _runs(net, _depth(depth))
-    home = {n: name for name, members in runs for n in members}  # node -> its row's name
+    home = {n: name for name, members, _ in runs for n in members}  # node -> its row's name
     out: list[Row] = []
     above = next(iter(_input_names(graph)), None)
-    for name, members in runs:
+    for name, members, group in runs:
         records = [graph.nodes[n][NODE_RECORD] for n in members]
         inside = set(members)
         outside = (u for n in members for u in _sources(graph, n) if u not in inside)
         feeds = tuple(dict.fromkeys(home.get(u, u) for u in outside))
         shown = () if feeds == (above,) else feeds
         above = name
-        if len(records) == 1 and name == records[0].name:
+        if not group:
             r = records[0]
             out.append(
                 Row(r.index, r.name, r.description, r.input_shapes, (r.output_shape,),
@@ -184,15 +184,20 @@ def _depth(depth: int | None) -> int | None:
     )
 
 
-def _runs(net: Network, depth: int | None) -> list[tuple[str, list[str]]]:
-    """The rows' names, each with its layers: consecutive layers in one module make one."""
-    runs: list[tuple[str, list[str]]] = []
+def _runs(net: Network, depth: int | None) -> list[tuple[str, list[str], bool]]:
+    """The rows: a name, its layers, and whether it is a module's group.
+
+    Consecutive layers of one module make one group. A layer outside every module that
+    deep keeps a row of its own, even beside a module of the same name (a node ``a``
+    and a module ``a`` holding ``a.b``).
+    """
+    runs: list[tuple[str, list[str], bool]] = []
     for r in net.layers:
         key = None if depth is None else net.hierarchy.group(r.name, depth)
-        if key is not None and runs and runs[-1][0] == key:
+        if key is not None and runs and runs[-1][2] and runs[-1][0] == key:
             runs[-1][1].append(r.name)
         else:
-            runs.append((r.name if key is None else key, [r.name]))
+            runs.append((r.name if key is None else key, [r.name], key is not None))
     return runs
 
 

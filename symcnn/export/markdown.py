@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from ._table import rows as table_rows
 from ._table import show_names
 from .text import text_table
 
@@ -61,8 +62,11 @@ def to_markdown(
     headers, rows = text_table(net, at=at, names=shown, depth=depth)
     layer = 1 + shown  # the description's column
     table = [[_text(h) for h in headers]]
-    for i, row in enumerate(rows):
-        code = i < len(rows) - 1  # the totals row's "total" is a word, not code
+    # a layer's description is code; a module's group ("Bottleneck (10 layers)") and the
+    # totals row's "total" are words
+    words = [r.group or r.is_total for r in table_rows(net, depth)]
+    for row, word in zip(rows, words, strict=True):
+        code = not word
         table.append([_code(c) if code and j == layer else _text(c) for j, c in enumerate(row)])
     widths = [max(3, *(len(r[j]) for r in table)) for j in range(len(headers))]
     lines = [_pipe(r, widths) for r in table]

@@ -475,3 +475,44 @@ def test_training_table_keeps_the_batch_symbolic_and_takes_a_dtype(capsys):
 def test_training_table_mistakes(capsys, argv, message):
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+# -- --depth: one row per module ------------------------------------------------------------
+RESNET_STAGES = [
+    ("layer1", 215808, 667942912),
+    ("layer2", 1219584, 1027604480),
+    ("layer3", 7098368, 1464336384),
+    ("layer4", 14964736, 809238528),
+]
+
+
+def test_depth_sums_each_stage_in_every_format(capsys):
+    model = ["table", "symcnn.models:resnet50", "--depth", "1", "--at", "H=224,W=224"]
+    status, text, _ = run(capsys, *model)
+    assert status == 0
+    for name, params, products in RESNET_STAGES:
+        assert any(line.split()[1:2] == [name] and line.split()[-2:] == [str(params),
+                   str(products)] for line in text.splitlines()), name  # fmt: skip
+    _, out, _ = run(capsys, *model, "--format", "json")
+    stages = [r for r in json.loads(out)["layers"] if r["name"].startswith("layer")]
+    assert [(r["name"], r["params_value"], r["products_value"]) for r in stages] == RESNET_STAGES
+    assert [r["layers"] for r in stages] == [32, 42, 62, 32]
+    _, out, _ = run(capsys, *model, "--format", "csv")
+    assert sum(1 for _ in csv.DictReader(io.StringIO(out))) == 12  # 11 rows and the totals
+    _, out, _ = run(capsys, *model, "--format", "latex", "--fragment")
+    assert "\\textit{layer3} & " in out and "$7098368$" in out
+    _, out, _ = run(capsys, *model, "--format", "markdown")
+    assert "| 78–139  | layer3  | 62 layers " in out
+
+
+@pytest.mark.parametrize("bad", ["0", "-1", "x", "1.5", "²"])
+def test_depth_is_a_whole_number(capsys, bad):
+    status, out, err = run(capsys, "table", "--depth", bad)
+    assert (status, out) == (2, "")
+    assert f"argument --depth: a whole number of 1 or more (got {bad!r})" in err
+
+
+def test_depth_is_for_the_layer_table(capsys):
+    status, _, err = run(capsys, "table", "--training", "--depth", "1")
+    assert status == 2
+    assert "--symbolic, --fragment, --names and --depth apply to the layer table" in err

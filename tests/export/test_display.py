@@ -172,18 +172,34 @@ def test_the_native_resnet50_is_named_as_torchvisions(torch):
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.sampled_from(["a", "a.b", "a.c", "d", "d.e.f", "g"]), min_size=1, max_size=12))
+@given(
+    st.lists(st.sampled_from(["", "a", "a.b", "a.c", "d", "d.e.f", "total", "input.x"]),
+             min_size=1, max_size=12)
+)  # fmt: skip
 def test_groups_partition_the_layers_and_keep_the_totals(paths):
-    """Random dotted names: every depth's rows cover each layer once, the sums exact."""
-    layers = {f"{p}.l{i}": sc.Linear(3, 3) for i, p in enumerate(paths)}
+    """Random dotted names: every depth's rows cover each layer once, the sums exact.
+
+    Some layers sit at a module's own path (``a`` beside ``a.b``'s module ``a``), some
+    are named as the table's own words (``total``, ``input``).
+    """
+    layers = {}
+    for i, p in enumerate(paths):
+        name = f"{p}.l{i}" if p and i % 3 else (p or "l")  # every third at a module's path
+        while name in layers:
+            name += f"_{i}"
+        layers[name] = sc.Linear(3, 3)
     net = sc.Sequential(layers, input_shape=(3,))
     for depth in (1, 2, 3, 4):
         table = rows(net, depth)
         assert sum(r.layers for r in table[:-1]) == len(net)
         assert sum(r.params.value for r in table[:-1]) == net.params == 12 * len(paths)
         assert table[-1].params.value == net.params
-        for r in table[:-1]:  # a group is named by its module, a layer by its node
-            assert r.group == (r.name not in {x.name for x in net.layers})
+        for r in table[:-1]:  # a layer row is one node; a group's layers all sit inside it
+            if not r.group:
+                assert r.layers == 1 and net[r.name].index == r.index
+            else:
+                inside = [x for x in net.layers[r.index : r.index + r.layers]]
+                assert all(net.hierarchy.group(x.name, depth) == r.name for x in inside)
 
 
 def test_shared_layers_count_once_in_a_group():
