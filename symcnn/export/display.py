@@ -65,9 +65,14 @@ class Table:
         return to_markdown(self.network, at=self.at, depth=self.depth, names=True)
 
     def to_latex(self, **options: Any) -> str:
-        """:func:`symcnn.to_latex` with the node names; ``options`` pass through."""
-        from .latex import to_latex
+        """:func:`symcnn.to_latex` with the node names; ``options`` pass through.
 
+        A table longer than a page is a ``longtable`` (nbconvert's LaTeX template loads
+        the package), so a notebook turned into a PDF keeps every row.
+        """
+        from .latex import PAGE_ROWS, to_latex
+
+        options.setdefault("long", len(self.rows) - 1 > PAGE_ROWS)
         both = self.at is not None
         return to_latex(
             self.network, at=self.at, both=both, depth=self.depth, names=True, **options

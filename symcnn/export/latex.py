@@ -253,7 +253,7 @@ def to_latex(
     fixed = net if at is None else net.subs(at)
     table = rows(net if both else fixed, depth)
     if long is None:
-        long = standalone and len(table) - 1 > _PAGE_ROWS
+        long = standalone and len(table) - 1 > PAGE_ROWS
     cells = _Cells(dict(symbol_names or {}), _LONG_SHAPES if long else None)
     if both:
         grid = _both_table(cells, table, rows(fixed, depth), cells.point(fixed), names)
@@ -274,7 +274,7 @@ def to_latex(
 #: input size above the description); on the landscape page (letter, 1.5 cm margins) at
 #: ``\small``, 22 rows fit under the header and above the totals row, 20 leave room for a
 #: caption or the three header lines of ``both``. Longer tables break across pages.
-_PAGE_ROWS = 20
+PAGE_ROWS = 20
 
 #: A long table cannot be shrunk to the page's width as a box is: it is set smaller and
 #: tighter instead, which fits torchvision's ResNet-50 and DenseNet-121 with their names.

@@ -369,3 +369,12 @@ def test_card_of_a_shared_layer():
     fc = sc.Linear(4, 4)
     net = sc.Sequential({"a": fc, "b": fc}, input_shape=(4,))
     assert ("parameters", "shared, counted at its first node:", "(20)") in card_lines(net["b"])
+
+
+def test_the_notebook_latex_of_a_long_table_breaks_across_pages():
+    """nbconvert's PDF keeps every row: past a page the notebook's LaTeX is a longtable."""
+    net = resnet50()
+    assert net._repr_latex_().startswith("\\begin{longtable}")
+    assert net._repr_latex_().count("\\endhead") == 1
+    assert net.table(depth=1)._repr_latex_().startswith("\\begin{tabular}")
+    assert lenet()._repr_latex_().startswith("\\begin{tabular}")
