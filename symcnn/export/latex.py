@@ -334,7 +334,7 @@ class _Cells:
     def layer(self, row: Row) -> str:
         if row.is_total:
             return "total"
-        fed = latex_escape(inputs_text(row.inputs))
+        fed = latex_escape(inputs_text(row.inputs, most=2))  # a long table must fit the page
         fed = rf"\\\textit{{from {fed}}}" if fed else ""
         return (
             r"\begin{tabular}[b]{@{}l@{}}"

@@ -178,7 +178,7 @@ def test_many_inputs_and_long_sums_break_into_lines():
     lines = ", ".join([one] * 4) + ",\\\\" + ", ".join([one] * 4) + ",\\\\" + one
     assert f"\\begin{{tabular}}[b]{{@{{}}l@{{}}}}{lines}\\\\\\texttt{{torch.cat" in long_cell
     assert ", ".join([one] * 9) + "\\\\\\texttt{torch.cat" in sc.to_latex(net)
-    assert "\\textit{from conv1, conv2, … 7 more}" in sc.to_latex(net)  # the merge's inputs
+    assert "\\textit{from conv1, … 8 more}" in sc.to_latex(net)  # the merge's inputs
     total = sc.to_latex(resnet50(), long=True).rsplit("\\midrule\n", 1)[1]
     assert total.count("$") == 2 + 6  # the parameters, the products' six terms on 3 lines
     assert "\\end{tabular}$" not in total
