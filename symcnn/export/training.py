@@ -16,7 +16,18 @@ import sympy
 
 from ..errors import ShapeError
 from ..symbolic.printing import text
-from .latex import _document, _line, _tabular, latex_escape, latex_formula
+from .latex import (
+    _LONG_FONT,
+    PAGE_ROWS,
+    _document,
+    _Grid,
+    _line,
+    _longtable,
+    _page,
+    _tabular,
+    latex_escape,
+    latex_formula,
+)
 from .markdown import _pipe, _text
 from .text import grid
 
@@ -91,10 +102,14 @@ def training_table(t: Training, fmt: str = "text", *, memory: str | None = None)
     if fmt == "latex":
         header = [_line([latex_escape(h) for h in _HEADERS])]
         lines = [_line([_latex_cell(c) for c in row]) for row in table]
-        body = _tabular(len(_HEADERS), header, lines[: len(t.layers) + 1])
-        if memory is not None:
-            parts = "\n".join([r"\midrule", *lines[len(t.layers) + 1 :], r"\bottomrule"])
-            body = body.replace(r"\bottomrule", parts)
+        steps = len(t.layers) + 1  # the layers and the totals; the memory parts follow
+        parts = [r"\midrule", *lines[steps:]] if memory is not None else []
+        if len(t.layers) > PAGE_ROWS:  # a longtable, as to_latex's: no row runs off a page
+            body = _longtable(_Grid(len(_HEADERS), header, lines[:steps]), None, None)
+            body = body.replace(r"\end{longtable}", "\n".join([*parts, r"\end{longtable}"]))
+            return _page([*_LONG_FONT, body])
+        body = _tabular(len(_HEADERS), header, lines[:steps])
+        body = body.replace(r"\bottomrule", "\n".join([*parts, r"\bottomrule"]))
         return _document(body, None, None)
     cells = [tuple(_cell(c) for c in row) for row in table]
     if fmt == "markdown":

@@ -64,3 +64,24 @@ def test_csv_and_json_hold_numbers_and_formulas():
 def test_unknown_format_is_refused(step):
     with pytest.raises(sc.ShapeError, match="format must be one of"):
         training_table(step, "html")
+
+
+# -- a training table of a real model reaches the PDF whole ------------------------------
+@pytest.mark.slow
+def test_a_long_training_table_breaks_across_pages(tmp_path):
+    """ResNet-50's 175 layers: a longtable, every row and memory part found in the PDF."""
+    from latexpdf import assert_rows, compile_pages, overfull_hboxes
+
+    from symcnn.models import resnet50
+
+    step = resnet50().training(batch=32).subs({"H": 224, "W": 224})
+    tex = training_table(step, "latex", memory="adam")
+    assert "\\begin{longtable}" in tex and "\\begin{tabular}" not in tex
+    pages, log = compile_pages(tex, tmp_path)
+    assert len(pages) > 1 and "Overfull \\vbox" not in log
+    assert overfull_hboxes(log) == []
+    assert all("backward products" in page for page in pages)  # the header on each page
+    rows = training_rows(step, "adam")
+    assert len(rows) == 175 + 1 + 6
+    assert_rows(pages, [[str(c) for c in row[2:] if c != ""] for row in rows])
+    assert str(step.memory("adam")) in pages[-1]
