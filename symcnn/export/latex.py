@@ -256,12 +256,15 @@ def to_latex(
         long = standalone and len(table) - 1 > PAGE_ROWS
     cells = _Cells(dict(symbol_names or {}), _LONG_SHAPES if long else None)
     if both:
-        grid = _both_table(cells, table, rows(fixed, depth), cells.point(fixed), names)
+        beside = _stacked_table if long else _both_table  # eight columns exceed a long page
+        grid = beside(cells, table, rows(fixed, depth), cells.point(fixed), names)
     else:
         grid = _table(cells, table, symbolic, names)
     if long:
         longtable = _longtable(grid, caption, label)
-        return _page([*_LONG_FONT, longtable]) if standalone else longtable
+        formulas = both or symbolic or bool(fixed.free_symbols)
+        font = _LONG_FORMULA_FONT if formulas and names else _LONG_FONT
+        return _page([*font, longtable]) if standalone else longtable
     tabular = _tabular(grid.columns, grid.header, grid.lines)
     if standalone:
         return _document(_fit(tabular), caption, label)
@@ -279,6 +282,11 @@ PAGE_ROWS = 20
 #: A long table cannot be shrunk to the page's width as a box is: it is set smaller and
 #: tighter instead, which fits torchvision's ResNet-50 and DenseNet-121 with their names.
 _LONG_FONT = (r"\footnotesize", r"\setlength{\tabcolsep}{2pt}")
+
+#: Formulas are wider than numbers: ResNet-50's symbolic table, or its formulas above
+#: their values (``both``), with the names, run 83 pt past the page in ``\footnotesize``
+#: and 23 pt in ``\scriptsize``; they fit in ``\tiny`` (a PDF is read zoomed in).
+_LONG_FORMULA_FONT = (r"\tiny", r"\setlength{\tabcolsep}{2pt}")
 
 #: The input sizes on one line of a long table's cell: DenseNet's concatenations take up
 #: to 32 inputs, a line as wide as three pages; each line of four is about a third of one.
@@ -432,6 +440,36 @@ def _both_table(
         for r, p in zip(table, values, strict=True)
     ]
     return _Grid(7 + names, [groups, rules, header], lines)
+
+
+def _stacked_table(
+    cells: _Cells, table: list[Row], values: list[Row], point: str, names: bool
+) -> _Grid:
+    """Each formula above its value at ``point``: ``both`` in the plain table's columns.
+
+    A long table cannot be shrunk to the page, and formula and value side by side make
+    eight columns, wider than a landscape page for ResNet-50 even in a tiny font.
+    """
+    header = _line(["name"] * names + list(_HEADERS))
+    note = rf"\textit{{each formula above its value {point}}}"
+    note = rf"\multicolumn{{{4 + names}}}{{@{{}}l@{{}}}}{{{note}}}"
+    lines = [
+        _line(
+            [
+                *_name(r, names),
+                cells.layer(r),
+                "" if r.is_total else _stack(*(cells.shapes(x.output_shapes) for x in (r, p))),
+                _stack(cells.params(r, True), cells.params(p, False)),
+                _stack(cells.count(r.products, True), cells.count(p.products, False)),
+            ]
+        )
+        for r, p in zip(table, values, strict=True)
+    ]
+    return _Grid(4 + names, [header, _line([note])], lines)
+
+
+def _stack(formula: str, value: str) -> str:
+    return rf"\begin{{tabular}}[b]{{@{{}}l@{{}}}}{formula}\\{value}\end{{tabular}}"
 
 
 def _name(row: Row, names: bool) -> list[str]:
