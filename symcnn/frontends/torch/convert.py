@@ -127,12 +127,15 @@ class Converter:
         return Value(name, shape)
 
     def _scope(self, node: Any) -> tuple[str, ...]:
-        """The modules torch.fx recorded around ``node``, outermost first, with classes.
+        """The modules torch.fx recorded around ``node``, outermost first; their classes.
 
         A module's own call is not inside itself: its node is named after it already.
+        torch.fx's entries are ``path: (path, class)``; older releases wrote
+        ``path: class``.
         """
         scope = []
-        for path, kind in node.meta.get("nn_module_stack", {}).values():
+        for key, value in node.meta.get("nn_module_stack", {}).items():
+            path, kind = value if isinstance(value, tuple) else (key, value)
             if node.op == "call_module" and path == node.target:
                 continue
             scope.append(path)
