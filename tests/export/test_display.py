@@ -378,3 +378,25 @@ def test_the_notebook_latex_of_a_long_table_breaks_across_pages():
     assert net._repr_latex_().count("\\endhead") == 1
     assert net.table(depth=1)._repr_latex_().startswith("\\begin{tabular}")
     assert lenet()._repr_latex_().startswith("\\begin{tabular}")
+
+
+def test_both_forms_of_torch_fx_module_stack(torch):
+    """torch.fx writes ``path: (path, class)``; older releases wrote ``path: class``."""
+    from types import SimpleNamespace
+
+    from symcnn.frontends.torch.convert import Converter
+    from symcnn.graph.derive import Builder
+
+    class Block:
+        pass
+
+    for stack in (
+        {"layer1": ("layer1", list), "layer1.0": ("layer1.0", Block)},
+        {"layer1": list, "layer1.0": Block},
+    ):
+        me = SimpleNamespace(builder=Builder())
+        add = SimpleNamespace(meta={"nn_module_stack": stack}, op="call_function", target=None)
+        assert Converter._scope(me, add) == ("layer1", "layer1.0")
+        assert me.builder.kinds == {"layer1": "list", "layer1.0": "Block"}
+        conv = SimpleNamespace(meta={"nn_module_stack": stack}, op="call_module", target="layer1.0")
+        assert Converter._scope(me, conv) == ("layer1",)  # a module is not inside itself
