@@ -19,6 +19,7 @@ same cell texts and no CSS, the negative control: at a narrow width its long cel
 from __future__ import annotations
 
 import html
+import importlib.util
 import json
 import re
 import subprocess
@@ -28,23 +29,21 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-# Without the networking flags Chromium tries to reach Google's servers at start and, on a
-# closed network, stalls or logs refused connections; --no-sandbox is needed as root.
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-extensions",
-    "--disable-default-apps",
-    "--hide-scrollbars",
-    # the host page reads its iframes' documents, file:// pages of the same folder
-    "--allow-file-access-from-files",
-)
+
+def _docs_script() -> Any:
+    """docs/notebook.py, loaded as a module: its Chromium flags serve the tests too."""
+    path = Path(__file__).resolve().parents[1] / "docs" / "notebook.py"
+    spec = importlib.util.spec_from_file_location("symcnn_docs_notebook", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# docs/notebook.py's flags (headless as root, no background networking on a closed
+# network), and: the host page reads its iframes' documents, file:// pages of one folder
+CHROMIUM_FLAGS = (*_docs_script().CHROMIUM_FLAGS, "--allow-file-access-from-files")
+
 
 # Runs in the host page once every iframe has loaded: measures each iframe's document and
 # writes the JSON into <pre id="symcnn-measure">, which --dump-dom then prints.
