@@ -24,11 +24,13 @@ __all__ = [
     "Row",
     "inputs_of",
     "inputs_text",
+    "paired",
     "point",
     "restates",
     "rows",
     "shapes_text",
     "show_names",
+    "shows_working",
     "with_value",
 ]
 
@@ -294,7 +296,21 @@ def with_value(
     the slide's working (``32·24²·5² = 460800``) and stays.
     """
     shown = value(d.value)
-    return shown if d.is_leaf or restates(d) else f"{derivation(d)} = {shown}"
+    return f"{derivation(d)} = {shown}" if shows_working(d) else shown
+
+
+def shows_working(d: Derivation) -> bool:
+    """Whether a count is shown with its working: not a leaf, and not a mere restatement."""
+    return not (d.is_leaf or restates(d))
+
+
+def paired(
+    net: Network, fixed: Network | None, depth: int | None = None
+) -> list[tuple[Row, Row | None]]:
+    """Each row of ``net`` with the same row of ``fixed`` (the network at a point), if any."""
+    if fixed is None:
+        return [(r, None) for r in rows(net, depth)]
+    return list(zip(rows(net, depth), rows(fixed, depth), strict=True))
 
 
 def restates(d: Derivation) -> bool:

@@ -20,7 +20,7 @@ import sympy
 
 from ..symbolic.derivation import Derivation
 from ..symbolic.printing import text
-from ._table import Row, inputs_of, inputs_text, restates, rows, shapes_text, show_names
+from ._table import Row, inputs_of, inputs_text, paired, shapes_text, show_names, shows_working
 
 if TYPE_CHECKING:
     from ..graph.network import Network
@@ -99,9 +99,7 @@ def count_parts(d: Derivation) -> tuple[str, str]:
     >>> count_parts(product(32, total(power(5, 2), 1)))
     ('32·(5²+1) =', '832')
     """
-    if d.is_leaf or restates(d):
-        return "", digits(d.value)
-    return f"{d.text()} =", digits(d.value)
+    return (f"{d.text()} =" if shows_working(d) else ""), digits(d.value)
 
 
 def to_html(
@@ -167,10 +165,11 @@ def to_html(
     <td>total</td>
     ...
     """
-    table = rows(net, depth)
+    fixed = None if at is None else net.subs(at)
+    pairs = paired(net, fixed, depth)
+    table = [r for r, _ in pairs]
     shown = show_names(net, names)
     merges = any(r.inputs for r in table)
-    fixed = None if at is None else net.subs(at)
     head = _head(shown, merges, fixed)
     sources = _sources(net, fixed, shown, merges)
     # a column of formulas reads from the left; one of numbers aligns on the digits
@@ -178,7 +177,7 @@ def to_html(
         fixed is None and any(r.params.value.free_symbols for r in table),
         fixed is None and any(r.products.value.free_symbols for r in table),
     )
-    body = [_row(r, shown, merges, p, formulas) for r, p in _pairs(table, fixed, depth)]
+    body = [_row(r, shown, merges, p, formulas) for r, p in pairs]
     *layers, total = body
     return wrap(
         "\n".join(
@@ -199,14 +198,6 @@ def to_html(
 def wrap(table: str) -> str:
     """A table in the scrolling wrapper, after the style sheet."""
     return f'<div class="symcnn-wrap">\n<style>\n{CSS}</style>\n{table}\n</div>'
-
-
-def _pairs(
-    table: list[Row], fixed: Network | None, depth: int | None
-) -> list[tuple[Row, Row | None]]:
-    if fixed is None:
-        return [(r, None) for r in table]
-    return list(zip(table, rows(fixed, depth), strict=True))
 
 
 def _head(names: bool, merges: bool, fixed: Network | None) -> list[str]:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import sympy
 
 from ..symbolic.shape import Shape
-from ._table import Row, point, rows
+from ._table import Row, paired, point
 
 if TYPE_CHECKING:
     from ..graph.network import Network
@@ -69,7 +69,7 @@ def to_records(
     >>> record["output_shape"], record["products"], record["products_value"]
     (['2', 'n - 2', 'n - 2'], '18*(n - 2)**2', 162)
     """
-    pairs = _pairs(net, _point(net, at), depth)
+    pairs = paired(net, _point(net, at), depth)
     return [_record(r, p, depth) for r, p in pairs if not r.is_total]
 
 
@@ -94,7 +94,7 @@ def to_csv(
     >>> total["index"], total["name"], total["params"], total["products_value"]
     ('', 'total', '51400', '51200')
     """
-    pairs = _pairs(net, _point(net, at), depth)
+    pairs = paired(net, _point(net, at), depth)
     fields = CSV_FIELDS if depth is None else (*CSV_FIELDS, "layers")
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=fields, lineterminator="\n", restval="")
@@ -129,7 +129,7 @@ def to_json(
     (51400, [200])
     """
     fixed = _point(net, at)
-    pairs = _pairs(net, fixed, depth)
+    pairs = paired(net, fixed, depth)
     totals = _totals(*pairs[-1])
     document = {
         "at": None
@@ -146,15 +146,6 @@ def _point(net: Network, at: Mapping[Any, Any] | None) -> Network | None:
     if at is not None:
         return point(net, at)
     return None if net.free_symbols else net
-
-
-def _pairs(
-    net: Network, fixed: Network | None, depth: int | None
-) -> list[tuple[Row, Row | None]]:
-    """Each row of the network with the same row where values are read, if anywhere."""
-    if fixed is None:
-        return [(r, None) for r in rows(net, depth)]
-    return list(zip(rows(net, depth), rows(fixed, depth), strict=True))
 
 
 def _totals(total: Row, total_value: Row | None) -> dict[str, Any]:
