@@ -342,17 +342,11 @@ class _Cells:
     def layer(self, row: Row) -> str:
         if row.is_total:
             return "total"
+        lines = [self._inputs(row.input_shapes), rf"\texttt{{{latex_escape(row.description)}}}"]
         fed = latex_escape(inputs_text(row.inputs, most=2))  # a long table must fit the page
-        fed = rf"\\\textit{{from {fed}}}" if fed else ""
-        return (
-            r"\begin{tabular}[b]{@{}l@{}}"
-            + self._inputs(row.input_shapes)
-            + r"\\\texttt{"
-            + latex_escape(row.description)
-            + "}"
-            + fed
-            + r"\end{tabular}"
-        )
+        if fed:
+            lines.append(rf"\textit{{from {fed}}}")
+        return _lines(*lines)
 
     def _formula(self, expr: sympy.Expr) -> str:
         """``$expr$``; in a long table, a long sum on lines of a few terms each."""
@@ -368,11 +362,7 @@ class _Cells:
             else:
                 signed.append(("+ " if i else "") + printer.doprint(term))
         lines = [" ".join(signed[i : i + _LONG_TERMS]) for i in range(0, len(signed), _LONG_TERMS)]
-        return (
-            r"\begin{tabular}[b]{@{}l@{}}"
-            + r"\\".join(f"${line}$" for line in lines)
-            + r"\end{tabular}"
-        )
+        return _lines(*(f"${line}$" for line in lines))
 
     def _inputs(self, shapes: tuple[Shape, ...]) -> str:
         if self.wrap is None or len(shapes) <= self.wrap:
@@ -458,9 +448,9 @@ def _stacked_table(
             [
                 *_name(r, names),
                 cells.layer(r),
-                "" if r.is_total else _stack(*(cells.shapes(x.output_shapes) for x in (r, p))),
-                _stack(cells.params(r, True), cells.params(p, False)),
-                _stack(cells.count(r.products, True), cells.count(p.products, False)),
+                "" if r.is_total else _lines(*(cells.shapes(x.output_shapes) for x in (r, p))),
+                _lines(cells.params(r, True), cells.params(p, False)),
+                _lines(cells.count(r.products, True), cells.count(p.products, False)),
             ]
         )
         for r, p in zip(table, values, strict=True)
@@ -468,8 +458,9 @@ def _stacked_table(
     return _Grid(4 + names, [header, _line([note])], lines)
 
 
-def _stack(formula: str, value: str) -> str:
-    return rf"\begin{{tabular}}[b]{{@{{}}l@{{}}}}{formula}\\{value}\end{{tabular}}"
+def _lines(*lines: str) -> str:
+    """Lines stacked in one cell, bottom-aligned with the row's other cells."""
+    return r"\begin{tabular}[b]{@{}l@{}}" + r"\\".join(lines) + r"\end{tabular}"
 
 
 def _name(row: Row, names: bool) -> list[str]:
